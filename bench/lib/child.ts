@@ -1,0 +1,201 @@
+// Child processes for the bench: every target runs in its own process, started here,
+// tracked in a registry, and killed in a `finally` (and on SIGINT/SIGTERM/exit).
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BENCH_DIR = fileURLToPath(new URL("../", import.meta.url));
+export const HOST = "127.0.0.1";
+
+const live = new Set<ChildProcess>();
+const tmpDirs = new Set<string>();
+
+/** Kill every child still alive and remove the temporary folders, synchronously. */
+export function killAllNow(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  live.clear();
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+  tmpDirs.clear();
+}
+
+let handlersInstalled = false;
+export function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nbench: ${signal}, stopping every child\n`);
+    killAllNow();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  process.once("exit", killAllNow);
+}
+
+export function makeTmpDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tmpDirs.add(dir);
+  return dir;
+}
+
+export function removeTmpDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tmpDirs.delete(dir);
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not get a free port"));
+      });
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface Target {
+  readonly name: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly child: ChildProcess;
+  /** The last lines the child wrote (stdout and stderr), for error reports. */
+  tail(): string;
+  /** Number of output lines the child wrote since the last call (e.g. log lines during a run). */
+  takeLineCount(): number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  /** Arguments to `node` (script first). */
+  args: string[];
+  env: Record<string, string>;
+  port: number;
+  verbose?: boolean;
+  /** Poll `GET <readyPath>` until it answers 200: at most `readyTries` tries, 100 ms apart. */
+  readyPath?: string;
+  readyTries?: number;
+}
+
+/** Runs a TypeScript file with tsx in a fresh `node` process. */
+export function tsArgs(file: string): string[] {
+  return ["--import", "tsx", file];
+}
+
+export async function startTarget(options: StartOptions): Promise<Target> {
+  const { name, port } = options;
+  const child = spawn(process.execPath, options.args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  const lines: string[] = [];
+  let lineCount = 0;
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line === "") continue;
+      lineCount++;
+      lines.push(line);
+      if (lines.length > 40) lines.shift();
+      if (options.verbose) process.stderr.write(`[${name}] ${line}\n`);
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.once("exit", () => live.delete(child));
+
+  const baseUrl = `http://${HOST}:${port}`;
+  const target: Target = {
+    name,
+    port,
+    baseUrl,
+    child,
+    tail: () => lines.join("\n"),
+    takeLineCount: () => {
+      const n = lineCount;
+      lineCount = 0;
+      return n;
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+
+  const readyPath = options.readyPath ?? "/readyz";
+  const tries = options.readyTries ?? 300;
+  for (let i = 0; i < tries; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${name} exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${target.tail()}`,
+      );
+    }
+    try {
+      const res = await fetch(baseUrl + readyPath, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) {
+        target.takeLineCount();
+        return target;
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  await target.stop();
+  throw new Error(`${name} was not ready after ${tries} tries of GET ${readyPath}:\n${target.tail()}`);
+}
+
+/** Runs a child to completion and returns its stdout; killed if it outlives `timeoutMs`. */
+export function runToCompletion(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    live.add(child);
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    child.stderr?.on("data", (c: Buffer) => {
+      err += c.toString("utf8");
+      if (err.length > 20_000) err = err.slice(-20_000);
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${name} failed (code ${code}, signal ${signal}):\n${err.slice(-4000)}`));
+    });
+  });
+}

@@ -1,0 +1,261 @@
+/**
+ * The composition root: the one place that wires configuration, storage, domain services and
+ * the HTTP layer together. `buildApp` never listens (main.ts does), so tests drive the very same
+ * app through `app.inject()`.
+ */
+import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
+import fastifyCookie from "@fastify/cookie";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Config, TrustProxySetting } from "./config/config.js";
+import { type Clock, systemClock } from "./domain/clock.js";
+import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
+import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
+import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
+import { createRevocationSet, type RevocationBus, type RevocationSet } from "./domain/sessions/revocation.js";
+import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
+import { createAccessTokenIssuer, createAccessTokenVerifier } from "./domain/tokens/access-token.js";
+import { deriveKeyEncryptionKey } from "./domain/tokens/key-encryption.js";
+import { createSigningKeyService, type SigningKeyService } from "./domain/tokens/signing-key-service.js";
+import { createLoginService } from "./domain/users/login-service.js";
+import { createUserService, type UserService } from "./domain/users/user-service.js";
+import type { Persistence } from "./domain/persistence.js";
+import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
+import type { KeyRing } from "./domain/tokens/key-ring.js";
+import type { LoginService } from "./domain/users/login-service.js";
+import type { HttpDeps } from "./http/http-deps.js";
+import { authentication } from "./http/plugins/authentication.js";
+import { errorHandling } from "./http/plugins/error-handling.js";
+import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
+import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
+import { securityHeaders } from "./http/plugins/security-headers.js";
+import { authRoutes } from "./http/routes/auth/auth-routes.js";
+import { discoveryRoutes } from "./http/routes/discovery/discovery-routes.js";
+import { meRoutes } from "./http/routes/me/me-routes.js";
+import { operationsRoutes } from "./http/routes/operations/operations-routes.js";
+import { sharedSchemas } from "./http/schemas.js";
+import { loadCommonPasswords } from "./store/common-passwords.js";
+import { createMemoryFailureLimiter, createMemoryRequestLimiter } from "./store/ephemeral/memory-limiters.js";
+import { createInProcessRevocationBus } from "./store/revocation/in-process-revocation-bus.js";
+import type { SqlDatabase } from "./store/sql/database.js";
+import { createSqlPersistence } from "./store/sql/sql-persistence.js";
+
+/** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
+const KEY_RELOAD_INTERVAL_MS = 5_000;
+const REVOCATION_PRUNE_INTERVAL_MS = 60_000;
+
+export type ResolvedConfig = Config & { secret: string };
+
+export interface AppDeps {
+  database: SqlDatabase;
+  clock?: Clock;
+  bus?: RevocationBus;
+  isCommonPassword?: (password: string) => boolean;
+  /** Tests pass cheaper argon2 parameters. */
+  hasher?: Partial<PasswordHasherOptions>;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export interface AppServices {
+  users: UserService;
+  sessions: SessionService;
+  signingKeys: SigningKeyService;
+}
+
+export interface PortcullisApp {
+  app: FastifyInstance;
+  services: AppServices;
+}
+
+export const LOG_REDACTIONS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  "*.password",
+  "*.currentPassword",
+  "*.newPassword",
+  "*.refreshToken",
+  "*.accessToken",
+];
+
+export interface Services extends AppServices {
+  login: LoginService;
+  keyRing: KeyRing;
+  metrics: AuthMetrics;
+  persistence: Persistence;
+  publicEndpointLimiter: RequestLimiter;
+  revocations: RevocationSet;
+  /** Stops the background timers and the bus subscription. */
+  stop(): void;
+}
+
+/**
+ * Wires the domain services over the given storage. Used by `buildApp` and by the CLI.
+ * Loads (or creates) the signing keys and the revocation set before returning.
+ */
+export async function createServices(
+  config: ResolvedConfig,
+  deps: AppDeps,
+  log: { warn(object: unknown, message: string): void } = { warn: () => {} },
+): Promise<Services> {
+  const clock = deps.clock ?? systemClock;
+  const persistence = createSqlPersistence(deps.database.db);
+  const bus = deps.bus ?? createInProcessRevocationBus();
+
+  const signingKeys = createSigningKeyService({
+    persistence,
+    clock,
+    kek: deriveKeyEncryptionKey(config.secret),
+    algorithm: config.signingAlgorithm,
+    retiredKeyRetentionMs: (config.accessTokenTtlSeconds + 60) * 1000 + KEY_RELOAD_INTERVAL_MS,
+  });
+  const keyRing = await signingKeys.initialize();
+  const issuer = createAccessTokenIssuer({
+    keyRing,
+    issuer: config.publicUrl,
+    audience: config.audience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    clock,
+  });
+  const verifier = createAccessTokenVerifier({
+    keyRing,
+    issuer: config.publicUrl,
+    audience: config.audience,
+    algorithms: [config.signingAlgorithm],
+    clock,
+  });
+
+  const revocations = createRevocationSet({ clock, retentionMs: (config.accessTokenTtlSeconds + 60) * 1000 });
+  const sessions = createSessionService({
+    persistence,
+    clock,
+    issuer,
+    verifier,
+    revocations,
+    bus,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    rememberMeTtlSeconds: config.rememberMeTtlSeconds,
+  });
+  const unsubscribe = bus.subscribe((event) => revocations.apply(event));
+  await sessions.loadRevocations();
+
+  const hasher = createPasswordHasher({
+    maxConcurrent: config.hashConcurrency ?? availableParallelism(),
+    maxQueued: config.hashQueue,
+    ...deps.hasher,
+  });
+  const throttle = createLoginThrottle({
+    perAccountAndIp: createMemoryFailureLimiter(config.loginRateLimit, "login:account-ip"),
+    perIp: createMemoryFailureLimiter(
+      config.loginRateLimit === null
+        ? null
+        : { points: config.loginRateLimit.points * 10, durationSeconds: config.loginRateLimit.durationSeconds },
+      "login:ip",
+    ),
+  });
+  const policy = createPasswordPolicy({ isCommonPassword: deps.isCommonPassword ?? loadCommonPasswords() });
+  const users = createUserService({ persistence, clock, hasher, policy, sessions, throttle });
+  const metrics = createAuthMetrics({ revocationSetSize: () => revocations.size });
+
+  const login = createLoginService({
+    persistence,
+    clock,
+    hasher,
+    throttle,
+    sessions,
+    onRehashFailure: (error) => log.warn({ err: error }, "password hash upgrade failed"),
+  });
+
+  const timers = [
+    setInterval(() => {
+      signingKeys.reload().catch((error: unknown) => log.warn({ err: error }, "signing key reload failed"));
+    }, KEY_RELOAD_INTERVAL_MS),
+    setInterval(() => revocations.prune(), REVOCATION_PRUNE_INTERVAL_MS),
+  ];
+  for (const timer of timers) timer.unref();
+
+  return {
+    users,
+    login,
+    sessions,
+    signingKeys,
+    keyRing,
+    metrics,
+    persistence,
+    revocations,
+    publicEndpointLimiter: createMemoryRequestLimiter(config.rateLimit, "public"),
+    stop() {
+      for (const timer of timers) clearInterval(timer);
+      unsubscribe();
+    },
+  };
+}
+
+/** A hop count becomes "trust the first N proxies", as proxy-addr counts them. */
+function fastifyTrustProxy(setting: TrustProxySetting): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === "number" ? (_address, hop) => hop < setting : setting;
+}
+
+export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<PortcullisApp> {
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACTIONS, censor: "[redacted]" } },
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Request ids are not secrets, but they must not be chosen by the caller either.
+    genReqId: () => randomUUID(),
+  }).setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  const services = await createServices(config, deps, { warn: (object, message) => app.log.warn(object, message) });
+  const { users, login, sessions, signingKeys, keyRing, metrics, persistence } = services;
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await app.register(errorHandling);
+  await app.register(jsonBody);
+  await app.register(securityHeaders);
+  await app.register(fastifyCookie);
+  await app.register(httpMetrics, { metrics });
+  await app.register(authentication, { sessions });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Portcullis", version: "1", description: "Authentication server API (contract v1)" },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+
+  // A POST without a body is validated as an empty object, so optional-body routes need no special case.
+  app.addHook("preValidation", async (request) => {
+    if (request.body === undefined && request.method !== "GET" && request.method !== "HEAD") request.body = {};
+  });
+
+  const httpDeps: HttpDeps = {
+    config,
+    users,
+    login,
+    sessions,
+    keyRing,
+    signingKeys,
+    metrics,
+    publicEndpointLimiter: services.publicEndpointLimiter,
+    databaseReady: () => persistence.ping(),
+  };
+  await app.register(authRoutes, httpDeps);
+  await app.register(meRoutes, httpDeps);
+  await app.register(discoveryRoutes, httpDeps);
+  await app.register(operationsRoutes, httpDeps);
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook("onClose", async () => services.stop());
+
+  return { app, services: { users, sessions, signingKeys } };
+}

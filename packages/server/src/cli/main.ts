@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
+ * the server: `users create`, `keys rotate`, `migrate`.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { createServices, type ResolvedConfig } from "../app.js";
+import { ConfigError, loadConfig } from "../config/config.js";
+import { ensureSecret } from "../config/development-secret.js";
+import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
+
+const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
+
+function collectRole(value: string, previous: string[]): string[] {
+  if (!ROLE.test(value)) throw new InvalidArgumentError("roles are lower-case letters, digits, _ : -");
+  return previous.includes(value) ? previous : [...previous, value];
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function withServices<T>(work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>): Promise<T> {
+  let config: ResolvedConfig;
+  try {
+    config = ensureSecret(loadConfig(process.env), (message) => process.stderr.write(`${message}\n`));
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const database: SqlDatabase = await openSqlDatabase(config.databaseUrl);
+  const services = await createServices(config, { database });
+  try {
+    return await work(services);
+  } finally {
+    services.stop();
+    await database.close();
+  }
+}
+
+const program = new Command()
+  .name("portcullis")
+  .description("Portcullis authentication server: administration commands")
+  .showHelpAfterError();
+
+const users = program.command("users").description("manage users");
+users
+  .command("create")
+  .description("create a user with a verified email")
+  .requiredOption("--email <email>", "email address")
+  .requiredOption("--password <password>", "password (8–256 characters, not a common one)")
+  .option("--name <name>", "display name")
+  .option("--role <role>", "a role to grant; repeat for several (default: user)", collectRole, [])
+  .action(async (options: { email: string; password: string; name?: string; role: string[] }) => {
+    await withServices(async (services) => {
+      const roles = options.role.length > 0 ? [...new Set(["user", ...options.role])] : ["user"];
+      const outcome = await services.users.createUser(
+        { email: options.email, password: options.password, name: options.name ?? null, roles, emailVerified: true },
+        null,
+      );
+      if (!outcome.ok) {
+        const reason =
+          outcome.code === "weak_password" ? `weak_password (${outcome.weaknesses.join(", ")})` : outcome.code;
+        fail(`Could not create the user: ${reason}`);
+      }
+      process.stdout.write(`${JSON.stringify({ id: outcome.user.id, email: outcome.user.email, roles: outcome.user.roles })}\n`);
+    });
+  });
+
+const keys = program.command("keys").description("manage signing keys");
+keys
+  .command("rotate")
+  .description("add a new signing key; the old one stays in the JWKS until its tokens have expired")
+  .action(async () => {
+    await withServices(async (services) => {
+      const kid = await services.signingKeys.rotate();
+      process.stdout.write(`${JSON.stringify({ kid })}\n`);
+    });
+  });
+
+program
+  .command("migrate")
+  .description("bring the database schema up to date (the server also does this at start)")
+  .action(async () => {
+    await withServices(async () => {
+      process.stdout.write("Database is up to date.\n");
+    });
+  });
+
+await program.parseAsync(process.argv);

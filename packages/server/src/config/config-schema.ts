@@ -1,0 +1,105 @@
+/**
+ * The one configuration schema. Each property is an environment variable: its TypeBox type
+ * validates the raw value, its `default` and `description` feed the README table and
+ * `docs/configuration.md` (see `config-docs.ts`). `resolveConfig` turns the validated raw values
+ * into the typed, frozen `Config` the rest of the server reads.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+
+const DURATION = "^[1-9][0-9]*(s|m|h|d)$";
+const RATE_LIMIT = "^(off|[1-9][0-9]*/[1-9][0-9]*(s|m|h|d))$";
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], {
+    default: "development",
+    description: "`production` requires a strong `PORTCULLIS_SECRET` and listens on all interfaces by default.",
+  }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: "TCP port of the HTTP API." }),
+  HOST: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: "Interface to listen on. Default `127.0.0.1`, or `0.0.0.0` when `NODE_ENV=production`.",
+    }),
+  ),
+  DATABASE_URL: Type.String({
+    pattern: "^(sqlite:.+|postgres(ql)?://.+)$",
+    default: "sqlite:./data/portcullis.db",
+    description: "`sqlite:PATH` (embedded, the default) or a `postgres://` URL.",
+  }),
+  PORTCULLIS_DATA_DIR: Type.String({
+    minLength: 1,
+    default: "./data",
+    description: "Folder for local state: the SQLite file by default and the generated development secret.",
+  }),
+  PORTCULLIS_PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://[^/?#\\s]+(/[^?#\\s]*)?$",
+      description:
+        "Public base URL: the `iss` of tokens and the base of every link. Default `http://localhost:PORT`. An `https://` URL turns on Secure and `__Host-` cookies.",
+    }),
+  ),
+  PORTCULLIS_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: "The `aud` of access tokens. Default: the public URL." }),
+  ),
+  PORTCULLIS_SECRET: Type.Optional(
+    Type.String({
+      description:
+        "Master secret (≥ 32 characters, high entropy) from which the key that encrypts signing keys is derived. Required in production; outside production one is generated and kept in the data folder.",
+    }),
+  ),
+  PORTCULLIS_SIGNING_ALG: Type.Union(
+    [Type.Literal("ES256"), Type.Literal("RS256"), Type.Literal("EdDSA"), Type.Literal("HS256")],
+    {
+      default: "ES256",
+      description:
+        "Access-token algorithm. `RS256` keys are 3072-bit; `HS256` only when one service verifies and nobody needs the JWKS.",
+    },
+  ),
+  PORTCULLIS_ACCESS_TOKEN_TTL: Type.String({
+    pattern: DURATION,
+    default: "15m",
+    description: "Access-token lifetime (`30s`, `15m`, `1h`; at most 24h).",
+  }),
+  PORTCULLIS_REFRESH_TOKEN_TTL: Type.String({
+    pattern: DURATION,
+    default: "7d",
+    description: "Absolute lifetime of a token session and its refresh tokens.",
+  }),
+  PORTCULLIS_REMEMBER_ME_TTL: Type.String({
+    pattern: DURATION,
+    default: "30d",
+    description: "Session lifetime when the login asked for `rememberMe`.",
+  }),
+  PORTCULLIS_LOGIN_RATE_LIMIT: Type.String({
+    pattern: RATE_LIMIT,
+    default: "10/15m",
+    description:
+      "Failed logins allowed per account and client address in a window (`5/15m`), after which even the right password answers 429 until the window passes; each address also gets 10× that across all accounts. `off` disables it.",
+  }),
+  PORTCULLIS_RATE_LIMIT: Type.String({
+    pattern: RATE_LIMIT,
+    default: "100/1m",
+    description: "Requests per client address to the other public endpoints (register, …). `off` disables it.",
+  }),
+  PORTCULLIS_TRUST_PROXY: Type.String({
+    pattern: "^(false|[0-9]{1,2}|[0-9a-fA-F:./, ]+)$",
+    default: "false",
+    description:
+      "Which `X-Forwarded-For` hop to believe for the client address: `false` (use the socket), a hop count, or a comma-separated list of proxy addresses/CIDRs.",
+  }),
+  PORTCULLIS_HASH_CONCURRENCY: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 64, description: "Password hashes in flight at once. Default: the number of cores." }),
+  ),
+  PORTCULLIS_HASH_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 64,
+    description: "Password hashes allowed to wait; beyond that logins answer 503 with `Retry-After`.",
+  }),
+  PORTCULLIS_LOG_LEVEL: Type.Union(
+    ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
+    { default: "info", description: "Log level (pino)." },
+  ),
+});
+
+export type RawConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,158 @@
+/**
+ * Configuration: read once from the environment, validated against `ConfigSchema`, resolved
+ * into typed values and frozen. Every problem is reported at once, naming the variable, so a
+ * wrong deployment fails at start rather than at the first request.
+ */
+import { Value } from "@sinclair/typebox/value";
+import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
+import { ConfigSchema, type RawConfig } from "./config-schema.js";
+
+export interface RateLimitSetting {
+  points: number;
+  durationSeconds: number;
+}
+
+export type TrustProxySetting = false | number | string[];
+
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly publicUrl: string;
+  readonly audience: string;
+  /** Undefined only before `ensureSecret` has generated or loaded a development secret. */
+  readonly secret: string | undefined;
+  readonly signingAlgorithm: SigningAlgorithm;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly rememberMeTtlSeconds: number;
+  readonly loginRateLimit: RateLimitSetting | null;
+  readonly rateLimit: RateLimitSetting | null;
+  readonly trustProxy: TrustProxySetting;
+  readonly hashConcurrency: number | undefined;
+  readonly hashQueue: number;
+  readonly logLevel: string;
+  /** Cookies get `Secure` and the `__Host-` prefix when the public URL is https. */
+  readonly secureCookies: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** `15m` → 900. The schema has already checked the shape. */
+export function parseDuration(value: string): number {
+  const unit = value.slice(-1) as keyof typeof UNIT_SECONDS;
+  return Number(value.slice(0, -1)) * UNIT_SECONDS[unit];
+}
+
+/** `5/15m` → { points: 5, durationSeconds: 900 }; `off` → null. */
+export function parseRateLimit(value: string): RateLimitSetting | null {
+  if (value === "off") return null;
+  const [points, window] = value.split("/") as [string, string];
+  return { points: Number(points), durationSeconds: parseDuration(window) };
+}
+
+function parseTrustProxy(value: string): TrustProxySetting {
+  if (value === "false") return false;
+  if (/^[0-9]{1,2}$/.test(value)) return Number(value);
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** Characters that add little entropy when repeated; a cheap guard against `aaaa…` or `1234…` secrets. */
+export function describeSecretWeakness(secret: string): string | null {
+  if (secret.length < 32) return "must be at least 32 characters long";
+  if (new Set(secret).size < 12) return "has too few distinct characters to be a random secret";
+  if (/^(.{1,8})\1+$/.test(secret)) return "is a repeated pattern";
+  return null;
+}
+
+/**
+ * Reads the environment. Empty strings count as unset. Unknown variables are ignored.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const raw: Record<string, unknown> = {};
+  for (const name of Object.keys(ConfigSchema.properties)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") raw[name] = value.trim();
+  }
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const problems = [...Value.Errors(ConfigSchema, converted)].map((error) => {
+    const name = error.path.replace(/^\//, "") || "configuration";
+    const schema = error.schema as { description?: string };
+    const given = name in raw ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" ? "<redacted>" : raw[name])})` : "";
+    return `${name}: ${error.message}${given}${schema.description ? `. ${schema.description}` : ""}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolveConfig(converted as RawConfig);
+}
+
+function resolveConfig(raw: RawConfig): Config {
+  const problems: string[] = [];
+  const production = raw.NODE_ENV === "production";
+  const publicUrl = (raw.PORTCULLIS_PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, "");
+
+  if (raw.PORTCULLIS_SECRET === undefined) {
+    if (production) {
+      problems.push(
+        "PORTCULLIS_SECRET: required when NODE_ENV=production (e.g. `openssl rand -base64 48`); it derives the key that encrypts signing keys",
+      );
+    }
+  } else {
+    const weakness = describeSecretWeakness(raw.PORTCULLIS_SECRET);
+    if (weakness !== null) problems.push(`PORTCULLIS_SECRET: ${weakness} (e.g. \`openssl rand -base64 48\`)`);
+  }
+
+  const accessTokenTtlSeconds = parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL);
+  if (accessTokenTtlSeconds > 86_400) problems.push("PORTCULLIS_ACCESS_TOKEN_TTL: at most 24h (15m is advised)");
+  const refreshTokenTtlSeconds = parseDuration(raw.PORTCULLIS_REFRESH_TOKEN_TTL);
+  const rememberMeTtlSeconds = parseDuration(raw.PORTCULLIS_REMEMBER_ME_TTL);
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+    problems.push("PORTCULLIS_REFRESH_TOKEN_TTL: must not be shorter than PORTCULLIS_ACCESS_TOKEN_TTL");
+  }
+
+  const loginRateLimit = parseRateLimit(raw.PORTCULLIS_LOGIN_RATE_LIMIT);
+  // NIST SP 800-63B §5.2.2: no more than 100 consecutive failed attempts on one account.
+  if (loginRateLimit !== null && loginRateLimit.points > 100) {
+    problems.push("PORTCULLIS_LOGIN_RATE_LIMIT: at most 100 failures per window (NIST SP 800-63B)");
+  }
+
+  if (production && publicUrl.startsWith("http://") && !/^http:\/\/(localhost|127\.|\[::1\])/.test(publicUrl)) {
+    problems.push("PORTCULLIS_PUBLIC_URL: must be https:// in production (cookies and links depend on it)");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: raw.NODE_ENV,
+    port: raw.PORT,
+    host: raw.HOST ?? (production ? "0.0.0.0" : "127.0.0.1"),
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: raw.PORTCULLIS_DATA_DIR,
+    publicUrl,
+    audience: raw.PORTCULLIS_AUDIENCE ?? publicUrl,
+    secret: raw.PORTCULLIS_SECRET,
+    signingAlgorithm: raw.PORTCULLIS_SIGNING_ALG,
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    rememberMeTtlSeconds,
+    loginRateLimit,
+    rateLimit: parseRateLimit(raw.PORTCULLIS_RATE_LIMIT),
+    trustProxy: parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY),
+    hashConcurrency: raw.PORTCULLIS_HASH_CONCURRENCY,
+    hashQueue: raw.PORTCULLIS_HASH_QUEUE,
+    logLevel: raw.PORTCULLIS_LOG_LEVEL,
+    secureCookies: publicUrl.startsWith("https://"),
+  });
+}

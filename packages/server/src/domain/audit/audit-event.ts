@@ -1,0 +1,25 @@
+/** Security events: one typed union of `<noun>.<past-verb>` names (see docs/events.md). */
+export type AuditEventType =
+  | "user.registered"
+  | "login.succeeded"
+  | "login.failed"
+  | "session.revoked"
+  | "password.changed"
+  | "refresh_token.reused"
+  | "signing_key.rotated";
+
+export interface AuditEvent {
+  type: AuditEventType;
+  userId: string | null;
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, string | number | boolean | null>;
+  at: number;
+}
+
+/** Where the request came from; recorded with sessions and events. */
+export interface ClientContext {
+  ip: string;
+  userAgent: string | null;
+}

@@ -1,0 +1,226 @@
+/**
+ * Hashes and verifies passwords. New hashes are argon2id with the OWASP Password Storage Cheat
+ * Sheet parameters (19 MiB, 2 passes, 1 lane; RFC 9106 §4 describes the trade-offs), stored as
+ * self-describing PHC strings so parameters can be raised later and old hashes upgraded on the
+ * next login. bcrypt hashes imported from other systems are verified, never created, and always
+ * reported as needing a rehash. Every hash computation goes through one bounded queue: argon2 is
+ * deliberately expensive, so a login storm must wait in line (or be told to retry) rather than
+ * exhaust memory and CPU and starve every other request. Passwords arrive already normalised
+ * (see `normalizePassword`) and are hashed whole: nothing here truncates.
+ */
+
+import { randomBytes } from "node:crypto";
+import type { Algorithm, Options as Argon2Options, Version } from "@node-rs/argon2";
+import {
+  hash as argon2Hash,
+  verify as argon2Verify,
+  parseOptions as parseArgon2Options,
+} from "@node-rs/argon2";
+import bcrypt from "bcryptjs";
+import { ServiceBusyError } from "../errors.js";
+
+export interface PasswordHasherOptions {
+  /** Hashes in flight at once (the server passes `os.availableParallelism()`). */
+  maxConcurrent: number;
+  /** Calls allowed to wait beyond that; when full, calls throw `ServiceBusyError`. */
+  maxQueued: number;
+  /** argon2 memory in KiB; default 19456 (OWASP). */
+  memoryCost?: number;
+  /** argon2 passes; default 2 (OWASP). */
+  timeCost?: number;
+  /** argon2 lanes; default 1 (OWASP). */
+  parallelism?: number;
+}
+
+export interface VerifyOutcome {
+  valid: boolean;
+  /** True only when `valid` and the stored hash is bcrypt or uses other argon2 parameters. */
+  needsRehash: boolean;
+}
+
+export interface PasswordHasher {
+  /** An argon2id PHC string of the whole password with the current parameters. */
+  hash(password: string): Promise<string>;
+  /**
+   * Checks a password against a stored argon2 or bcrypt hash. An unknown or garbled hash is
+   * `{ valid: false, needsRehash: false }`, never an exception. Throws `ServiceBusyError` when
+   * the queue is full.
+   */
+  verify(storedHash: string, password: string): Promise<VerifyOutcome>;
+  /** Spends the same work as verify() against a real argon2id hash, for unknown accounts (timing must not reveal existence). */
+  verifyDummy(password: string): Promise<void>;
+  /** True for bcrypt, or argon2 with parameters different from the current ones. */
+  needsRehash(storedHash: string): boolean;
+}
+
+/** OWASP Password Storage Cheat Sheet, argon2id first option: m=19 MiB, t=2, p=1. */
+const OWASP_MEMORY_COST_KIB = 19456;
+const OWASP_TIME_COST = 2;
+const OWASP_PARALLELISM = 1;
+
+// The package declares these as ambient `const enum`s, which have no run-time object and
+// cannot be inlined under isolatedModules; the numbers are the ones its index.d.ts declares,
+// and the member types make the compiler check them.
+const ARGON2ID: Algorithm.Argon2id = 2;
+const ARGON2_VERSION_0X13: Version.V0x13 = 1;
+const ARGON2_OUTPUT_BYTES = 32;
+
+const ARGON2_PREFIX = /^\$argon2(?:id|i|d)\$/;
+// Modular crypt format: $2a$/$2b$/$2y$, two-digit cost, 22 characters of salt, 31 of hash.
+const BCRYPT_FORMAT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+interface WorkQueue {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A counting semaphore with a bounded line. A released slot is handed straight to the oldest
+ * waiter, so a newcomer cannot overtake the queue.
+ */
+function createWorkQueue(maxConcurrent: number, maxQueued: number): WorkQueue {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
+  };
+
+  return {
+    async run(task) {
+      // Everything before the first await runs synchronously, so the bound holds even when
+      // many calls are made in one tick.
+      if (running < maxConcurrent) {
+        running++;
+      } else if (waiting.length >= maxQueued) {
+        throw new ServiceBusyError("Too many password hashes in progress", BUSY_RETRY_AFTER_SECONDS);
+      } else {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+function validateOptions(options: Required<PasswordHasherOptions>): void {
+  const problems: string[] = [];
+  const isInteger = (value: number, min: number, max: number): boolean =>
+    Number.isInteger(value) && value >= min && value <= max;
+  if (!isInteger(options.maxConcurrent, 1, 1_024)) problems.push("maxConcurrent must be an integer from 1");
+  if (!isInteger(options.maxQueued, 0, 1_000_000)) problems.push("maxQueued must be an integer from 0");
+  if (!isInteger(options.parallelism, 1, 255)) problems.push("parallelism must be an integer from 1 to 255");
+  // RFC 9106 §3.1: memory must be at least 8 KiB per lane.
+  if (!isInteger(options.memoryCost, 8 * Math.max(1, options.parallelism), 2 ** 32 - 1)) {
+    problems.push("memoryCost must be an integer of at least 8 × parallelism KiB");
+  }
+  if (!isInteger(options.timeCost, 1, 2 ** 32 - 1)) problems.push("timeCost must be an integer from 1");
+  if (problems.length > 0) throw new Error(`Invalid password hasher options: ${problems.join("; ")}`);
+}
+
+/** Turns a library error on a hash it cannot read into a value, so verify() never throws for it. */
+async function settle(check: () => Promise<boolean>): Promise<boolean | "unreadable"> {
+  try {
+    return await check();
+  } catch {
+    return "unreadable";
+  }
+}
+
+/**
+ * Builds the password hasher.
+ *
+ * @example
+ * const hasher = createPasswordHasher({ maxConcurrent: availableParallelism(), maxQueued: 64 });
+ * const stored = await hasher.hash(normalizePassword(input));
+ * const { valid, needsRehash } = await hasher.verify(stored, normalizePassword(input));
+ */
+export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
+  const settings: Required<PasswordHasherOptions> = {
+    maxConcurrent: options.maxConcurrent,
+    maxQueued: options.maxQueued,
+    memoryCost: options.memoryCost ?? OWASP_MEMORY_COST_KIB,
+    timeCost: options.timeCost ?? OWASP_TIME_COST,
+    parallelism: options.parallelism ?? OWASP_PARALLELISM,
+  };
+  validateOptions(settings);
+
+  const argon2Options: Argon2Options = {
+    algorithm: ARGON2ID,
+    version: ARGON2_VERSION_0X13,
+    memoryCost: settings.memoryCost,
+    timeCost: settings.timeCost,
+    parallelism: settings.parallelism,
+    outputLen: ARGON2_OUTPUT_BYTES,
+  };
+  const queue = createWorkQueue(settings.maxConcurrent, settings.maxQueued);
+  let dummyHash: Promise<string> | undefined;
+
+  const needsRehash = (storedHash: string): boolean => {
+    if (BCRYPT_FORMAT.test(storedHash)) return true;
+    if (!ARGON2_PREFIX.test(storedHash)) return false;
+    try {
+      const used = parseArgon2Options(storedHash);
+      return (
+        used.algorithm !== ARGON2ID ||
+        used.version !== ARGON2_VERSION_0X13 ||
+        used.memoryCost !== settings.memoryCost ||
+        used.timeCost !== settings.timeCost ||
+        used.parallelism !== settings.parallelism ||
+        used.outputLen !== ARGON2_OUTPUT_BYTES
+      );
+    } catch {
+      // Unreadable: no password can match it, so there is nothing to upgrade.
+      return false;
+    }
+  };
+
+  const verifyDummy = async (password: string): Promise<void> => {
+    if (dummyHash === undefined) {
+      // Random bytes nobody knows, so no password can ever match the dummy.
+      const pending = queue.run(() => argon2Hash(randomBytes(32), argon2Options));
+      dummyHash = pending;
+      pending.catch(() => {
+        if (dummyHash === pending) dummyHash = undefined;
+      });
+      // Computing the hash costs what one verification costs, so this first call does not
+      // stand out either.
+      await pending;
+      return;
+    }
+    const hash = await dummyHash;
+    await queue.run(() => settle(() => argon2Verify(hash, password)));
+  };
+
+  const verify = async (storedHash: string, password: string): Promise<VerifyOutcome> => {
+    let result: boolean | "unreadable" = "unreadable";
+    if (ARGON2_PREFIX.test(storedHash)) {
+      result = await queue.run(() => settle(() => argon2Verify(storedHash, password)));
+    } else if (BCRYPT_FORMAT.test(storedHash)) {
+      // bcrypt only reads the first 72 bytes of a password, so two long passwords sharing
+      // those bytes match the same bcrypt hash. That is why imported bcrypt hashes always
+      // report needsRehash: the caller replaces them with argon2id on the first good login.
+      result = await queue.run(() => settle(() => bcrypt.compare(password, storedHash)));
+    }
+    if (result === "unreadable") {
+      // A broken hash still costs a full verification, so it is indistinguishable by timing
+      // from a wrong password or an unknown account.
+      await verifyDummy(password);
+      return { valid: false, needsRehash: false };
+    }
+    return { valid: result, needsRehash: result && needsRehash(storedHash) };
+  };
+
+  return {
+    hash: (password) => queue.run(() => argon2Hash(password, argon2Options)),
+    verify,
+    verifyDummy,
+    needsRehash,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Revocation on the hot path (API.md "Sessions"; ASVS 7.4.1): every instance keeps, in memory,
+ * the sessions revoked and the users cut off within the access-token lifetime, so verifying a
+ * token costs a signature check and two map lookups, never I/O. The set is loaded from SQL at
+ * start and fed by a `RevocationBus` (in-process for one instance; Redis or PostgreSQL for many).
+ */
+import type { Clock } from "../clock.js";
+
+export type RevocationEvent =
+  /** Every token naming this session (`sid`) is refused. */
+  | { kind: "session"; sessionId: string; at: number }
+  /** Every token of this user issued before `at` is refused (disabled or deleted accounts). */
+  | { kind: "user"; userId: string; at: number };
+
+/** Carries revocations to every instance. `publish` resolves once the event has been handed over. */
+export interface RevocationBus {
+  publish(event: RevocationEvent): Promise<void>;
+  subscribe(listener: (event: RevocationEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface RevocationSet {
+  apply(event: RevocationEvent): void;
+  /** `iat` in seconds, as in the token. */
+  isRevoked(sessionId: string, userId: string, issuedAt: number): boolean;
+  /** Forgets what no unexpired access token can be affected by any more. */
+  prune(): void;
+  readonly size: number;
+}
+
+/**
+ * @param retentionMs how long an entry matters: the access-token lifetime plus clock leeway.
+ * @example const revocations = createRevocationSet({ clock, retentionMs: (900 + 60) * 1000 });
+ */
+export function createRevocationSet(options: { clock: Clock; retentionMs: number }): RevocationSet {
+  const revokedSessions = new Map<string, number>();
+  const userNotBefore = new Map<string, number>();
+  return {
+    apply(event) {
+      if (event.kind === "session") {
+        revokedSessions.set(event.sessionId, event.at);
+      } else {
+        userNotBefore.set(event.userId, Math.max(event.at, userNotBefore.get(event.userId) ?? 0));
+      }
+    },
+    isRevoked(sessionId, userId, issuedAt) {
+      if (revokedSessions.has(sessionId)) return true;
+      const notBefore = userNotBefore.get(userId);
+      return notBefore !== undefined && issuedAt * 1000 < notBefore;
+    },
+    prune() {
+      const horizon = options.clock.now() - options.retentionMs;
+      for (const [id, at] of revokedSessions) if (at < horizon) revokedSessions.delete(id);
+      for (const [id, at] of userNotBefore) if (at < horizon) userNotBefore.delete(id);
+    },
+    get size() {
+      return revokedSessions.size + userNotBefore.size;
+    },
+  };
+}

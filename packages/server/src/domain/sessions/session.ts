@@ -1,0 +1,30 @@
+/** A session is one login on one device; refresh tokens belong to it and rotate on every use. */
+export type SessionTransport = "token" | "cookie";
+
+export interface Session {
+  id: string;
+  userId: string;
+  transport: SessionTransport;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+  amr: string[];
+  /** Seconds since the epoch, as in the `auth_time` claim. */
+  authTime: number;
+  rememberMe: boolean;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+  rotatedAt: number | null;
+}
+
+export type SessionRevocationReason = "logout" | "logout_all" | "password_changed" | "refresh_token_reused" | "revoked";

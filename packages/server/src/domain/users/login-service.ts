@@ -1,0 +1,117 @@
+/**
+ * Password login, as named steps: throttle → find the account → verify (or spend a dummy hash
+ * for an unknown address, so both cost the same) → record the outcome → refuse disabled accounts
+ * → upgrade an outdated hash → open a session. An unknown address and a wrong password give the
+ * same outcome; a disabled account is only revealed to someone who knows its password.
+ */
+import type { ClientContext } from "../audit/audit-event.js";
+import type { Clock } from "../clock.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
+import type { Persistence } from "../persistence.js";
+import type { LoginThrottle } from "../rate-limit/login-throttle.js";
+import type { SessionService, TokenGrant } from "../sessions/session-service.js";
+import { normalizeEmail } from "./email.js";
+import type { User, UserWithPassword } from "./user.js";
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  rememberMe: boolean;
+}
+
+export type LoginOutcome =
+  | { ok: true; user: User; grant: TokenGrant }
+  | { ok: false; code: "invalid_credentials" | "account_disabled" }
+  | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
+
+export interface LoginServiceDeps {
+  persistence: Persistence;
+  clock: Clock;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  sessions: SessionService;
+  /** Told when upgrading a hash failed; login goes on regardless. */
+  onRehashFailure?: (error: unknown) => void;
+}
+
+export interface LoginService {
+  login(input: LoginInput, client: ClientContext): Promise<LoginOutcome>;
+}
+
+export function createLoginService(deps: LoginServiceDeps): LoginService {
+  const { persistence, clock, hasher, throttle, sessions } = deps;
+
+  async function findAccount(email: string | null): Promise<UserWithPassword | undefined> {
+    return email === null ? undefined : persistence.users.findUserWithPasswordByEmail(email);
+  }
+
+  async function checkPassword(account: UserWithPassword | undefined, password: string) {
+    // Over-long input can never match a stored password; it still costs one hash.
+    if (account?.passwordHash == null || [...password].length > PASSWORD_MAX_LENGTH) {
+      await hasher.verifyDummy(password.slice(0, PASSWORD_MAX_LENGTH * 2));
+      return { valid: false, needsRehash: false };
+    }
+    return hasher.verify(account.passwordHash, password);
+  }
+
+  async function recordFailure(account: UserWithPassword | undefined, throttleKey: string, client: ClientContext) {
+    await throttle.recordFailure(throttleKey, client.ip);
+    await persistence.audit.appendAuditEvent({
+      type: "login.failed",
+      userId: account?.id ?? null,
+      actorId: null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { reason: account === undefined ? "unknown_account" : "wrong_password" },
+      at: clock.now(),
+    });
+  }
+
+  async function upgradeHash(account: UserWithPassword, password: string): Promise<void> {
+    try {
+      const passwordHash = await hasher.hash(password);
+      await persistence.users.updatePasswordHash(account.id, passwordHash, clock.now());
+    } catch (error) {
+      deps.onRehashFailure?.(error);
+    }
+  }
+
+  async function openSession(account: UserWithPassword, input: LoginInput, client: ClientContext) {
+    const { passwordHash: _hash, ...user } = account;
+    return persistence.transaction(async (stores) => {
+      const grant = await sessions.startTokenSession(stores, { user, amr: ["pwd"], rememberMe: input.rememberMe, client });
+      await stores.audit.appendAuditEvent({
+        type: "login.succeeded",
+        userId: user.id,
+        actorId: user.id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { sessionId: grant.session.id, amr: "pwd" },
+        at: clock.now(),
+      });
+      return { ok: true, user, grant } as const;
+    });
+  }
+
+  return {
+    async login(input, client) {
+      const email = normalizeEmail(input.email);
+      const throttleKey = email ?? input.email.trim().toLowerCase();
+      const wait = await throttle.retryAfter(throttleKey, client.ip);
+      if (wait > 0) return { ok: false, code: "rate_limited", retryAfterSeconds: wait };
+
+      const account = await findAccount(email);
+      const password = normalizePassword(input.password);
+      const check = await checkPassword(account, password);
+      if (account === undefined || !check.valid) {
+        await recordFailure(account, throttleKey, client);
+        return { ok: false, code: "invalid_credentials" };
+      }
+      await throttle.recordSuccess(throttleKey, client.ip);
+      if (account.disabledAt !== null) return { ok: false, code: "account_disabled" };
+      if (check.needsRehash) await upgradeHash(account, password);
+      return openSession(account, input, client);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Accounts: registration, profile, password change. Passwords are NFKC-normalised, checked
+ * against the policy (length 8–256 code points, not common, not the email) and hashed with
+ * argon2id; a role can never be chosen by the registrant (mass assignment, security.md §2.8).
+ */
+import { randomUUID } from "node:crypto";
+import type { ClientContext } from "../audit/audit-event.js";
+import type { Clock } from "../clock.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { normalizePassword, type PasswordPolicy, type PasswordWeakness } from "../passwords/password-policy.js";
+import type { Persistence } from "../persistence.js";
+import type { LoginThrottle } from "../rate-limit/login-throttle.js";
+import type { SessionService } from "../sessions/session-service.js";
+import { normalizeEmail } from "./email.js";
+import { DEFAULT_ROLES, type User } from "./user.js";
+
+export type RegisterOutcome =
+  | { ok: true; user: User }
+  | { ok: false; code: "invalid_email" }
+  | { ok: false; code: "weak_password"; weaknesses: PasswordWeakness[] }
+  | { ok: false; code: "email_taken" };
+
+export type ChangePasswordOutcome =
+  | { ok: true }
+  | { ok: false; code: "invalid_credentials" }
+  | { ok: false; code: "weak_password"; weaknesses: PasswordWeakness[] }
+  | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
+
+export interface UserServiceDeps {
+  persistence: Persistence;
+  clock: Clock;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: SessionService;
+  throttle: LoginThrottle;
+}
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  name?: string | null;
+  roles?: string[];
+  emailVerified?: boolean;
+}
+
+export interface UserService {
+  register(input: { email: string; password: string; name?: string | null }, client: ClientContext): Promise<RegisterOutcome>;
+  /** For operators (CLI, admin): may set roles and mark the email verified. */
+  createUser(input: CreateUserInput, client: ClientContext | null): Promise<RegisterOutcome>;
+  getUser(id: string): Promise<User | undefined>;
+  updateProfile(id: string, changes: { name: string | null }): Promise<User | undefined>;
+  changePassword(
+    input: { userId: string; sessionId: string; currentPassword: string; newPassword: string },
+    client: ClientContext,
+  ): Promise<ChangePasswordOutcome>;
+}
+
+export function createUserService(deps: UserServiceDeps): UserService {
+  const { persistence, clock, hasher, policy } = deps;
+
+  async function createUser(input: CreateUserInput, client: ClientContext | null): Promise<RegisterOutcome> {
+    const email = normalizeEmail(input.email);
+    if (email === null) return { ok: false, code: "invalid_email" };
+    const password = normalizePassword(input.password);
+    const weaknesses = policy.check(password, { email });
+    if (weaknesses.length > 0) return { ok: false, code: "weak_password", weaknesses };
+    // Cheap pre-check so a taken address does not cost a hash; the unique index decides races.
+    if ((await persistence.users.findUserWithPasswordByEmail(email)) !== undefined) {
+      return { ok: false, code: "email_taken" };
+    }
+    const passwordHash = await hasher.hash(password);
+    const now = clock.now();
+    const user: User = {
+      id: randomUUID(),
+      email,
+      emailVerified: input.emailVerified ?? false,
+      name: input.name?.trim() || null,
+      roles: input.roles ?? [...DEFAULT_ROLES],
+      disabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const inserted = await persistence.transaction(async (stores) => {
+      if ((await stores.users.insertUser({ ...user, passwordHash })) === "email_taken") return false;
+      await stores.audit.appendAuditEvent({
+        type: "user.registered",
+        userId: user.id,
+        actorId: client === null ? null : user.id,
+        ip: client?.ip ?? null,
+        userAgent: client?.userAgent ?? null,
+        details: {},
+        at: now,
+      });
+      return true;
+    });
+    return inserted ? { ok: true, user } : { ok: false, code: "email_taken" };
+  }
+
+  return {
+    register: (input, client) => createUser({ email: input.email, password: input.password, name: input.name ?? null }, client),
+    createUser,
+    getUser: (id) => persistence.users.findUserById(id),
+
+    async updateProfile(id, changes) {
+      await persistence.users.updateUserName(id, changes.name?.trim() || null, clock.now());
+      return persistence.users.findUserById(id);
+    },
+
+    async changePassword(input, client) {
+      // Guessing the current password through this endpoint is throttled like login.
+      const throttleKey = `user:${input.userId}`;
+      const wait = await deps.throttle.retryAfter(throttleKey, client.ip);
+      if (wait > 0) return { ok: false, code: "rate_limited", retryAfterSeconds: wait };
+      const user = await persistence.users.findUserWithPasswordById(input.userId);
+      if (user === undefined || user.passwordHash === null) return { ok: false, code: "invalid_credentials" };
+      const current = await hasher.verify(user.passwordHash, normalizePassword(input.currentPassword));
+      if (!current.valid) {
+        await deps.throttle.recordFailure(throttleKey, client.ip);
+        return { ok: false, code: "invalid_credentials" };
+      }
+      await deps.throttle.recordSuccess(throttleKey, client.ip);
+      const password = normalizePassword(input.newPassword);
+      const weaknesses = policy.check(password, { email: user.email });
+      if (weaknesses.length > 0) return { ok: false, code: "weak_password", weaknesses };
+      const passwordHash = await hasher.hash(password);
+      const now = clock.now();
+      // ASVS 7.4.3: a password change ends every other session; the current one goes on.
+      const revoked = await persistence.transaction(async (stores) => {
+        await stores.users.updatePasswordHash(user.id, passwordHash, now);
+        const ids = await deps.sessions.revokeUserSessionsIn(stores, user.id, "password_changed", client, input.sessionId);
+        await stores.audit.appendAuditEvent({
+          type: "password.changed",
+          userId: user.id,
+          actorId: user.id,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          details: { sessionsRevoked: ids.length },
+          at: now,
+        });
+        return ids;
+      });
+      await deps.sessions.announceRevokedSessions(revoked);
+      return { ok: true };
+    },
+  };
+}

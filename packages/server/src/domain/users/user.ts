@@ -1,0 +1,18 @@
+/** The user aggregate as the domain sees it. Times are epoch milliseconds. */
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  roles: string[];
+  disabledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Only login and password change ever load the hash. */
+export interface UserWithPassword extends User {
+  passwordHash: string | null;
+}
+
+export const DEFAULT_ROLES: readonly string[] = ["user"];

@@ -1,0 +1,27 @@
+/** Domain objects → the JSON of API.md. The response schemas then drop anything not listed. */
+import type { TokenGrant } from "../domain/sessions/session-service.js";
+import type { User } from "../domain/users/user.js";
+
+export function presentUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.emailVerified,
+    name: user.name,
+    roles: user.roles,
+    // TODO(issue 5): true once TOTP or a passkey is enrolled.
+    mfaEnabled: false,
+    createdAt: new Date(user.createdAt).toISOString(),
+  };
+}
+
+export function presentTokenGrant(grant: TokenGrant, user: User) {
+  return {
+    tokenType: "Bearer" as const,
+    accessToken: grant.accessToken,
+    expiresIn: grant.expiresIn,
+    refreshToken: grant.refreshToken,
+    refreshExpiresIn: grant.refreshExpiresIn,
+    user: presentUser(user),
+  };
+}

@@ -1,0 +1,110 @@
+/** /v1/auth/*: register, login, refresh, logout, logout-all. Thin: parse, call one service, map. */
+import type { FastifyReply } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { TokenGrant } from "../../../domain/sessions/session-service.js";
+import { clientContext } from "../../client-context.js";
+import type { HttpDeps } from "../../http-deps.js";
+import { requireAuth } from "../../plugins/authentication.js";
+import { limitPerClientAddress } from "../../plugins/rate-limit.js";
+import { presentTokenGrant, presentUser } from "../../presenters.js";
+import { ProblemError } from "../../problem.js";
+import { LoginSchema, LogoutAllSchema, LogoutSchema, RefreshSchema, RegisterSchema } from "./auth.schema.js";
+
+export const REFRESH_COOKIE = "pc_refresh";
+const REFRESH_COOKIE_PATH = "/v1/auth";
+
+const WEAKNESS_DETAILS: Record<string, string> = {
+  too_short: "must be at least 8 characters",
+  too_long: "must be at most 256 characters",
+  common: "is too common; it appears in lists of breached passwords",
+  contains_email: "must not be your email address",
+};
+
+export function weakPasswordProblem(weaknesses: string[], pointer = "/password"): ProblemError {
+  return new ProblemError("weak_password", {
+    errors: weaknesses.map((code) => ({ pointer, code, detail: WEAKNESS_DETAILS[code] ?? code })),
+  });
+}
+
+export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
+  const { config } = deps;
+
+  function setRefreshCookie(reply: FastifyReply, grant: TokenGrant): void {
+    reply.setCookie(REFRESH_COOKIE, grant.refreshToken, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: config.secureCookies,
+      path: REFRESH_COOKIE_PATH,
+      maxAge: grant.refreshExpiresIn,
+    });
+  }
+
+  function clearRefreshCookie(reply: FastifyReply): void {
+    reply.clearCookie(REFRESH_COOKIE, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: config.secureCookies,
+      path: REFRESH_COOKIE_PATH,
+    });
+  }
+
+  app.post(
+    "/v1/auth/register",
+    { schema: RegisterSchema, onRequest: limitPerClientAddress(deps.publicEndpointLimiter, "register") },
+    async (request, reply) => {
+      const outcome = await deps.users.register(request.body, clientContext(request));
+      if (outcome.ok) return reply.code(201).send({ user: presentUser(outcome.user) });
+      switch (outcome.code) {
+        case "invalid_email":
+          throw new ProblemError("validation_failed", {
+            errors: [{ pointer: "/email", detail: "is not a valid email address" }],
+          });
+        case "weak_password":
+          throw weakPasswordProblem(outcome.weaknesses);
+        case "email_taken":
+          throw new ProblemError("email_taken");
+      }
+    },
+  );
+
+  app.post("/v1/auth/login", { schema: LoginSchema }, async (request, reply) => {
+    const { email, password, rememberMe = false } = request.body;
+    const outcome = await deps.login.login({ email, password, rememberMe }, clientContext(request));
+    deps.metrics.logins.inc({ outcome: outcome.ok ? "succeeded" : outcome.code });
+    if (!outcome.ok) {
+      if (outcome.code === "rate_limited") {
+        throw new ProblemError("rate_limited", { headers: { "retry-after": String(outcome.retryAfterSeconds) } });
+      }
+      throw new ProblemError(outcome.code);
+    }
+    setRefreshCookie(reply, outcome.grant);
+    return presentTokenGrant(outcome.grant, outcome.user);
+  });
+
+  app.post("/v1/auth/refresh", { schema: RefreshSchema }, async (request, reply) => {
+    const presented = request.body.refreshToken ?? request.cookies[REFRESH_COOKIE];
+    if (presented === undefined || presented === "") throw new ProblemError("invalid_refresh_token");
+    const outcome = await deps.sessions.refresh(presented, clientContext(request));
+    deps.metrics.refreshes.inc({ outcome: outcome.ok ? "rotated" : outcome.code });
+    if (!outcome.ok) {
+      clearRefreshCookie(reply);
+      throw new ProblemError(outcome.code);
+    }
+    setRefreshCookie(reply, outcome.grant);
+    return presentTokenGrant(outcome.grant, outcome.user);
+  });
+
+  app.post("/v1/auth/logout", { schema: LogoutSchema, onRequest: app.authenticate }, async (request, reply) => {
+    const auth = requireAuth(request);
+    await deps.sessions.revokeSession(auth.userId, auth.sessionId, "logout", clientContext(request));
+    clearRefreshCookie(reply);
+    return reply.code(204).send(null);
+  });
+
+  app.post("/v1/auth/logout-all", { schema: LogoutAllSchema, onRequest: app.authenticate }, async (request, reply) => {
+    const auth = requireAuth(request);
+    await deps.sessions.revokeUserSessions(auth.userId, "logout_all", clientContext(request));
+    clearRefreshCookie(reply);
+    return reply.code(204).send(null);
+  });
+};

@@ -1,0 +1,61 @@
+/** Request and response schemas of /v1/auth/*. Unknown properties are refused everywhere. */
+import { Type } from "@sinclair/typebox";
+import { NoContent, problemResponses, TokenResponseSchema, UserSchema } from "../../schemas.js";
+
+const Email = Type.String({ minLength: 1, maxLength: 320, description: "Compared after trim, NFKC and lower-casing" });
+
+export const RegisterSchema = {
+  tags: ["auth"],
+  summary: "Create an account",
+  body: Type.Object(
+    {
+      email: Email,
+      password: Type.String({ description: "8–256 characters; common passwords are refused" }),
+      name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    },
+    { additionalProperties: false },
+  ),
+  response: { 201: Type.Object({ user: Type.Ref(UserSchema) }), ...problemResponses(400, 409, 429) },
+};
+
+export const LoginSchema = {
+  tags: ["auth"],
+  summary: "Sign in with email and password",
+  body: Type.Object(
+    {
+      email: Type.String({ maxLength: 1024 }),
+      password: Type.String({ maxLength: 4096 }),
+      rememberMe: Type.Optional(Type.Boolean()),
+      // TODO(issue 4): "cookie" transport.
+      transport: Type.Optional(Type.Literal("token")),
+    },
+    { additionalProperties: false },
+  ),
+  response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 403, 429, 503) },
+};
+
+export const RefreshSchema = {
+  tags: ["auth"],
+  summary: "Exchange a refresh token for new tokens (the refresh token rotates)",
+  body: Type.Object(
+    { refreshToken: Type.Optional(Type.String({ maxLength: 512 })) },
+    { additionalProperties: false, description: "Or send the pc_refresh cookie" },
+  ),
+  response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401) },
+};
+
+export const LogoutSchema = {
+  tags: ["auth"],
+  summary: "Revoke the current session",
+  security: [{ bearerAuth: [] }],
+  body: Type.Object({ refreshToken: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false }),
+  response: { 204: NoContent, ...problemResponses(401) },
+};
+
+export const LogoutAllSchema = {
+  tags: ["auth"],
+  summary: "Revoke every session of the user",
+  security: [{ bearerAuth: [] }],
+  body: Type.Object({}, { additionalProperties: false }),
+  response: { 204: NoContent, ...problemResponses(401) },
+};
