@@ -14,18 +14,18 @@ import type { Config, TrustProxySetting } from "./config/config.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
+import type { Persistence } from "./domain/persistence.js";
+import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
 import { createRevocationSet, type RevocationBus, type RevocationSet } from "./domain/sessions/revocation.js";
 import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
 import { createAccessTokenIssuer, createAccessTokenVerifier } from "./domain/tokens/access-token.js";
 import { deriveKeyEncryptionKey } from "./domain/tokens/key-encryption.js";
+import type { KeyRing } from "./domain/tokens/key-ring.js";
 import { createSigningKeyService, type SigningKeyService } from "./domain/tokens/signing-key-service.js";
+import type { LoginService } from "./domain/users/login-service.js";
 import { createLoginService } from "./domain/users/login-service.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
-import type { Persistence } from "./domain/persistence.js";
-import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
-import type { KeyRing } from "./domain/tokens/key-ring.js";
-import type { LoginService } from "./domain/users/login-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { authentication } from "./http/plugins/authentication.js";
 import { errorHandling } from "./http/plugins/error-handling.js";
@@ -154,7 +154,10 @@ export async function createServices(
     perIp: createMemoryFailureLimiter(
       config.loginRateLimit === null
         ? null
-        : { points: config.loginRateLimit.points * 10, durationSeconds: config.loginRateLimit.durationSeconds },
+        : {
+            points: config.loginRateLimit.points * 10,
+            durationSeconds: config.loginRateLimit.durationSeconds,
+          },
       "login:ip",
     ),
   });
@@ -197,20 +200,27 @@ export async function createServices(
 }
 
 /** A hop count becomes "trust the first N proxies", as proxy-addr counts them. */
-function fastifyTrustProxy(setting: TrustProxySetting): boolean | string[] | ((address: string, hop: number) => boolean) {
+function fastifyTrustProxy(
+  setting: TrustProxySetting,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof setting === "number" ? (_address, hop) => hop < setting : setting;
 }
 
 export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<PortcullisApp> {
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACTIONS, censor: "[redacted]" } },
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACTIONS, censor: "[redacted]" },
+    },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // Request ids are not secrets, but they must not be chosen by the caller either.
     genReqId: () => randomUUID(),
   }).setValidatorCompiler(TypeBoxValidatorCompiler);
 
-  const services = await createServices(config, deps, { warn: (object, message) => app.log.warn(object, message) });
+  const services = await createServices(config, deps, {
+    warn: (object, message) => app.log.warn(object, message),
+  });
   const { users, login, sessions, signingKeys, keyRing, metrics, persistence } = services;
 
   for (const schema of sharedSchemas) app.addSchema(schema);
@@ -235,7 +245,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
 
   // A POST without a body is validated as an empty object, so optional-body routes need no special case.
   app.addHook("preValidation", async (request) => {
-    if (request.body === undefined && request.method !== "GET" && request.method !== "HEAD") request.body = {};
+    if (request.body === undefined && request.method !== "GET" && request.method !== "HEAD")
+      request.body = {};
   });
 
   const httpDeps: HttpDeps = {

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createServices, type ResolvedConfig } from "../app.js";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { renderConfigurationDoc } from "../config/config-docs.js";
 import { ensureSecret } from "../config/development-secret.js";
 import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
 
@@ -21,7 +22,9 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function withServices<T>(work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>): Promise<T> {
+async function withServices<T>(
+  work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>,
+): Promise<T> {
   let config: ResolvedConfig;
   try {
     config = ensureSecret(loadConfig(process.env), (message) => process.stderr.write(`${message}\n`));
@@ -56,15 +59,25 @@ users
     await withServices(async (services) => {
       const roles = options.role.length > 0 ? [...new Set(["user", ...options.role])] : ["user"];
       const outcome = await services.users.createUser(
-        { email: options.email, password: options.password, name: options.name ?? null, roles, emailVerified: true },
+        {
+          email: options.email,
+          password: options.password,
+          name: options.name ?? null,
+          roles,
+          emailVerified: true,
+        },
         null,
       );
       if (!outcome.ok) {
         const reason =
-          outcome.code === "weak_password" ? `weak_password (${outcome.weaknesses.join(", ")})` : outcome.code;
+          outcome.code === "weak_password"
+            ? `weak_password (${outcome.weaknesses.join(", ")})`
+            : outcome.code;
         fail(`Could not create the user: ${reason}`);
       }
-      process.stdout.write(`${JSON.stringify({ id: outcome.user.id, email: outcome.user.email, roles: outcome.user.roles })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ id: outcome.user.id, email: outcome.user.email, roles: outcome.user.roles })}\n`,
+      );
     });
   });
 
@@ -77,6 +90,15 @@ keys
       const kid = await services.signingKeys.rotate();
       process.stdout.write(`${JSON.stringify({ kid })}\n`);
     });
+  });
+
+program
+  .command("config")
+  .description("configuration")
+  .command("docs")
+  .description("print docs/configuration.md, generated from the configuration schema")
+  .action(() => {
+    process.stdout.write(renderConfigurationDoc());
   });
 
 program

@@ -12,7 +12,8 @@ const RATE_LIMIT = "^(off|[1-9][0-9]*/[1-9][0-9]*(s|m|h|d))$";
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], {
     default: "development",
-    description: "`production` requires a strong `PORTCULLIS_SECRET` and listens on all interfaces by default.",
+    description:
+      "`production` requires a strong `PORTCULLIS_SECRET` and listens on all interfaces by default.",
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: "TCP port of the HTTP API." }),
   HOST: Type.Optional(
@@ -79,7 +80,8 @@ export const ConfigSchema = Type.Object({
   PORTCULLIS_RATE_LIMIT: Type.String({
     pattern: RATE_LIMIT,
     default: "100/1m",
-    description: "Requests per client address to the other public endpoints (register, …). `off` disables it.",
+    description:
+      "Requests per client address to the other public endpoints (register, …). `off` disables it.",
   }),
   PORTCULLIS_TRUST_PROXY: Type.String({
     pattern: "^(false|[0-9]{1,2}|[0-9a-fA-F:./, ]+)$",
@@ -88,7 +90,11 @@ export const ConfigSchema = Type.Object({
       "Which `X-Forwarded-For` hop to believe for the client address: `false` (use the socket), a hop count, or a comma-separated list of proxy addresses/CIDRs.",
   }),
   PORTCULLIS_HASH_CONCURRENCY: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 64, description: "Password hashes in flight at once. Default: the number of cores." }),
+    Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      description: "Password hashes in flight at once. Default: the number of cores.",
+    }),
   ),
   PORTCULLIS_HASH_QUEUE: Type.Integer({
     minimum: 0,

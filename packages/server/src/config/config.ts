@@ -91,7 +91,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems = [...Value.Errors(ConfigSchema, converted)].map((error) => {
     const name = error.path.replace(/^\//, "") || "configuration";
     const schema = error.schema as { description?: string };
-    const given = name in raw ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" ? "<redacted>" : raw[name])})` : "";
+    const given =
+      name in raw ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" ? "<redacted>" : raw[name])})` : "";
     return `${name}: ${error.message}${given}${schema.description ? `. ${schema.description}` : ""}`;
   });
   if (problems.length > 0) throw new ConfigError(problems);
@@ -115,7 +116,8 @@ function resolveConfig(raw: RawConfig): Config {
   }
 
   const accessTokenTtlSeconds = parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL);
-  if (accessTokenTtlSeconds > 86_400) problems.push("PORTCULLIS_ACCESS_TOKEN_TTL: at most 24h (15m is advised)");
+  if (accessTokenTtlSeconds > 86_400)
+    problems.push("PORTCULLIS_ACCESS_TOKEN_TTL: at most 24h (15m is advised)");
   const refreshTokenTtlSeconds = parseDuration(raw.PORTCULLIS_REFRESH_TOKEN_TTL);
   const rememberMeTtlSeconds = parseDuration(raw.PORTCULLIS_REMEMBER_ME_TTL);
   if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
@@ -128,7 +130,11 @@ function resolveConfig(raw: RawConfig): Config {
     problems.push("PORTCULLIS_LOGIN_RATE_LIMIT: at most 100 failures per window (NIST SP 800-63B)");
   }
 
-  if (production && publicUrl.startsWith("http://") && !/^http:\/\/(localhost|127\.|\[::1\])/.test(publicUrl)) {
+  if (
+    production &&
+    publicUrl.startsWith("http://") &&
+    !/^http:\/\/(localhost|127\.|\[::1\])/.test(publicUrl)
+  ) {
     problems.push("PORTCULLIS_PUBLIC_URL: must be https:// in production (cookies and links depend on it)");
   }
 

@@ -11,7 +11,10 @@ import type { Config } from "./config.js";
 export const SECRET_FILE_NAME = "secret";
 
 /** Returns `config` with a secret, loading or creating `<dataDir>/secret`. `announce` is told once, when one is created. */
-export function ensureSecret(config: Config, announce: (message: string) => void): Config & { secret: string } {
+export function ensureSecret(
+  config: Config,
+  announce: (message: string) => void,
+): Config & { secret: string } {
   if (config.secret !== undefined) return config as Config & { secret: string };
   if (config.env === "production") throw new Error("PORTCULLIS_SECRET is required in production");
   const path = join(config.dataDir, SECRET_FILE_NAME);

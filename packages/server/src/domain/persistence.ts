@@ -25,7 +25,9 @@ export interface SessionStore {
   insertSession(session: Session): Promise<void>;
   findSessionById(id: string): Promise<Session | undefined>;
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
-  findRefreshTokenByHash(tokenHash: string): Promise<{ token: RefreshTokenRecord; session: Session } | undefined>;
+  findRefreshTokenByHash(
+    tokenHash: string,
+  ): Promise<{ token: RefreshTokenRecord; session: Session } | undefined>;
   /** Compare-and-swap: true only for the one caller that marked a live token rotated. */
   markRefreshTokenRotated(id: string, at: number): Promise<boolean>;
   touchSession(id: string, at: number): Promise<void>;

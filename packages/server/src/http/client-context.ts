@@ -8,6 +8,7 @@ export function clientContext(request: FastifyRequest): ClientContext {
   const userAgent = request.headers["user-agent"];
   return {
     ip: request.ip,
-    userAgent: typeof userAgent === "string" && userAgent !== "" ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
+    userAgent:
+      typeof userAgent === "string" && userAgent !== "" ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
   };
 }

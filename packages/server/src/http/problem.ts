@@ -21,7 +21,10 @@ export const PROBLEMS = {
   invalid_api_key: { status: 401, title: "The API key is not valid" },
   invalid_credentials: { status: 401, title: "The email or password is wrong" },
   invalid_refresh_token: { status: 401, title: "The refresh token is not valid" },
-  refresh_token_reused: { status: 401, title: "The refresh token was already used; the session has been revoked" },
+  refresh_token_reused: {
+    status: 401,
+    title: "The refresh token was already used; the session has been revoked",
+  },
   account_disabled: { status: 403, title: "The account is disabled" },
   insufficient_role: { status: 403, title: "The account lacks the role this needs" },
   insufficient_scope: { status: 403, title: "The token lacks the scope this needs" },
@@ -98,10 +101,15 @@ function bearerChallenge(code: ProblemCode, status: number): string | undefined 
   return status === 401 ? 'Bearer realm="portcullis"' : undefined;
 }
 
-export function sendProblem(reply: FastifyReply, code: ProblemCode, options: ProblemOptions = {}): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  code: ProblemCode,
+  options: ProblemOptions = {},
+): FastifyReply {
   const body = problemBody(code, options);
   const challenge = bearerChallenge(code, body.status);
-  if (challenge !== undefined && (body.status === 401 || body.status === 403)) reply.header("www-authenticate", challenge);
+  if (challenge !== undefined && (body.status === 401 || body.status === 403))
+    reply.header("www-authenticate", challenge);
   for (const [name, value] of Object.entries(options.headers ?? {})) reply.header(name, value);
   return reply.code(body.status).type("application/problem+json").send(JSON.stringify(body));
 }

@@ -13,7 +13,10 @@ export interface LoginThrottle {
   recordSuccess(account: string, ip: string): Promise<void>;
 }
 
-export function createLoginThrottle(limiters: { perAccountAndIp: FailureLimiter; perIp: FailureLimiter }): LoginThrottle {
+export function createLoginThrottle(limiters: {
+  perAccountAndIp: FailureLimiter;
+  perIp: FailureLimiter;
+}): LoginThrottle {
   const pairKey = (account: string, ip: string) => `${account}|${ip}`;
   return {
     async retryAfter(account, ip) {
@@ -24,7 +27,10 @@ export function createLoginThrottle(limiters: { perAccountAndIp: FailureLimiter;
       return Math.max(pair, address);
     },
     async recordFailure(account, ip) {
-      await Promise.all([limiters.perAccountAndIp.recordFailure(pairKey(account, ip)), limiters.perIp.recordFailure(ip)]);
+      await Promise.all([
+        limiters.perAccountAndIp.recordFailure(pairKey(account, ip)),
+        limiters.perIp.recordFailure(ip),
+      ]);
     },
     async recordSuccess(account, ip) {
       await limiters.perAccountAndIp.clear(pairKey(account, ip));

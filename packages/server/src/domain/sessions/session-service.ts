@@ -53,7 +53,12 @@ export interface SessionService {
   startTokenSession(stores: Stores, input: StartSessionInput): Promise<TokenGrant>;
   refresh(refreshToken: string, client: ClientContext): Promise<RefreshOutcome>;
   /** Revokes one session of `userId`; false when it is not theirs or not live. */
-  revokeSession(userId: string, sessionId: string, reason: SessionRevocationReason, client: ClientContext): Promise<boolean>;
+  revokeSession(
+    userId: string,
+    sessionId: string,
+    reason: SessionRevocationReason,
+    client: ClientContext,
+  ): Promise<boolean>;
   /** Revokes every session of the user, or every other one when `exceptSessionId` is given. */
   revokeUserSessions(
     userId: string,
@@ -188,7 +193,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         return { ok: false, code: "invalid_refresh_token" } as const;
       }
       const user = await stores.users.findUserById(session.userId);
-      if (user === undefined || user.disabledAt !== null) return { ok: false, code: "invalid_refresh_token" } as const;
+      if (user === undefined || user.disabledAt !== null)
+        return { ok: false, code: "invalid_refresh_token" } as const;
       // Compare-and-swap: a concurrent refresh that got here first wins; this one is then a reuse.
       if (!(await stores.sessions.markRefreshTokenRotated(token.id, now))) {
         return revokeForReuse(stores, session, client, now);
@@ -228,7 +234,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         if ("revokedSessionId" in result) await announceRevokedSessions([result.revokedSessionId]);
         return { ok: false, code: result.code };
       }
-      return { ok: true, user: result.user, grant: grantFor(result.user, result.session, result.successor, result.now) };
+      return {
+        ok: true,
+        user: result.user,
+        grant: grantFor(result.user, result.session, result.successor, result.now),
+      };
     },
 
     async revokeSession(userId, sessionId, reason, client) {
@@ -269,7 +279,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         persistence.sessions.listSessionsRevokedSince(since),
         persistence.users.listUsersDisabledSince(since),
       ]);
-      for (const { id, revokedAt } of sessions) revocations.apply({ kind: "session", sessionId: id, at: revokedAt });
+      for (const { id, revokedAt } of sessions)
+        revocations.apply({ kind: "session", sessionId: id, at: revokedAt });
       for (const { id, disabledAt } of users) revocations.apply({ kind: "user", userId: id, at: disabledAt });
     },
   };

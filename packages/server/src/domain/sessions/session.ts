@@ -27,4 +27,9 @@ export interface RefreshTokenRecord {
   rotatedAt: number | null;
 }
 
-export type SessionRevocationReason = "logout" | "logout_all" | "password_changed" | "refresh_token_reused" | "revoked";
+export type SessionRevocationReason =
+  | "logout"
+  | "logout_all"
+  | "password_changed"
+  | "refresh_token_reused"
+  | "revoked";

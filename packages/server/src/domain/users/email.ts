@@ -9,14 +9,20 @@ const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_LENGTH = 64;
 // One `@`; no whitespace, control, quote, comma, angle bracket, parenthesis, bracket, backslash,
 // semicolon or colon anywhere (these are what mail parsers split addresses on); a dotted domain.
-const SAFE_EMAIL = /^[^\s@"',;:<>()[\]\\\p{Cc}]+@[^\s@"',;:<>()[\]\\\p{Cc}]+\.[^\s@"',;:<>()[\]\\\p{Cc}.][^\s@"',;:<>()[\]\\\p{Cc}]*$/u;
+const SAFE_EMAIL =
+  /^[^\s@"',;:<>()[\]\\\p{Cc}]+@[^\s@"',;:<>()[\]\\\p{Cc}]+\.[^\s@"',;:<>()[\]\\\p{Cc}.][^\s@"',;:<>()[\]\\\p{Cc}]*$/u;
 
 /** The canonical form used for storage and comparison, or null when it is not an acceptable address. */
 export function normalizeEmail(input: string): string | null {
   const email = input.trim().normalize("NFKC").toLowerCase().normalize("NFKC");
   if (email.length > MAX_EMAIL_LENGTH || !SAFE_EMAIL.test(email)) return null;
   const [local = "", domain = ""] = email.split("@");
-  if (local.length > MAX_LOCAL_LENGTH || domain.startsWith(".") || domain.endsWith(".") || domain.includes("..")) {
+  if (
+    local.length > MAX_LOCAL_LENGTH ||
+    domain.startsWith(".") ||
+    domain.endsWith(".") ||
+    domain.includes("..")
+  ) {
     return null;
   }
   return email;

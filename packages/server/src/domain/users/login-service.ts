@@ -55,7 +55,11 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     return hasher.verify(account.passwordHash, password);
   }
 
-  async function recordFailure(account: UserWithPassword | undefined, throttleKey: string, client: ClientContext) {
+  async function recordFailure(
+    account: UserWithPassword | undefined,
+    throttleKey: string,
+    client: ClientContext,
+  ) {
     await throttle.recordFailure(throttleKey, client.ip);
     await persistence.audit.appendAuditEvent({
       type: "login.failed",
@@ -80,7 +84,12 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
   async function openSession(account: UserWithPassword, input: LoginInput, client: ClientContext) {
     const { passwordHash: _hash, ...user } = account;
     return persistence.transaction(async (stores) => {
-      const grant = await sessions.startTokenSession(stores, { user, amr: ["pwd"], rememberMe: input.rememberMe, client });
+      const grant = await sessions.startTokenSession(stores, {
+        user,
+        amr: ["pwd"],
+        rememberMe: input.rememberMe,
+        client,
+      });
       await stores.audit.appendAuditEvent({
         type: "login.succeeded",
         userId: user.id,

@@ -7,7 +7,11 @@ import { randomUUID } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
-import { normalizePassword, type PasswordPolicy, type PasswordWeakness } from "../passwords/password-policy.js";
+import {
+  normalizePassword,
+  type PasswordPolicy,
+  type PasswordWeakness,
+} from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import type { SessionService } from "../sessions/session-service.js";
@@ -44,7 +48,10 @@ export interface CreateUserInput {
 }
 
 export interface UserService {
-  register(input: { email: string; password: string; name?: string | null }, client: ClientContext): Promise<RegisterOutcome>;
+  register(
+    input: { email: string; password: string; name?: string | null },
+    client: ClientContext,
+  ): Promise<RegisterOutcome>;
   /** For operators (CLI, admin): may set roles and mark the email verified. */
   createUser(input: CreateUserInput, client: ClientContext | null): Promise<RegisterOutcome>;
   getUser(id: string): Promise<User | undefined>;
@@ -97,7 +104,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
   }
 
   return {
-    register: (input, client) => createUser({ email: input.email, password: input.password, name: input.name ?? null }, client),
+    register: (input, client) =>
+      createUser({ email: input.email, password: input.password, name: input.name ?? null }, client),
     createUser,
     getUser: (id) => persistence.users.findUserById(id),
 
@@ -127,7 +135,13 @@ export function createUserService(deps: UserServiceDeps): UserService {
       // ASVS 7.4.3: a password change ends every other session; the current one goes on.
       const revoked = await persistence.transaction(async (stores) => {
         await stores.users.updatePasswordHash(user.id, passwordHash, now);
-        const ids = await deps.sessions.revokeUserSessionsIn(stores, user.id, "password_changed", client, input.sessionId);
+        const ids = await deps.sessions.revokeUserSessionsIn(
+          stores,
+          user.id,
+          "password_changed",
+          client,
+          input.sessionId,
+        );
         await stores.audit.appendAuditEvent({
           type: "password.changed",
           userId: user.id,

@@ -41,7 +41,9 @@ export const errorHandling = fp(
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
       if (error instanceof ProblemError) return sendProblem(reply, error.code, error.options);
       if (error instanceof ServiceBusyError) {
-        return sendProblem(reply, "server_busy", { headers: { "retry-after": String(error.retryAfterSeconds) } });
+        return sendProblem(reply, "server_busy", {
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+        });
       }
       if (error instanceof DependencyUnavailableError) {
         request.log.warn({ err: error }, "dependency unavailable");
@@ -55,7 +57,11 @@ export const errorHandling = fp(
         (fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code]) ??
         (fastifyError.statusCode === undefined ? undefined : STATUS_CODES[fastifyError.statusCode]);
       if (mapped !== undefined) return sendProblem(reply, mapped);
-      if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      if (
+        fastifyError.statusCode !== undefined &&
+        fastifyError.statusCode >= 400 &&
+        fastifyError.statusCode < 500
+      ) {
         return sendProblem(reply, "validation_failed", { status: fastifyError.statusCode });
       }
       request.log.error({ err: error }, "unhandled error");

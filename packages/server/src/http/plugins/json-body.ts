@@ -27,7 +27,9 @@ export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") throw new ProblemError("malformed_body", { detail: "The body is empty." });
   try {
     // Only pay for the reviver when a suspicious key could be present at all.
-    return /__proto__|constructor|prototype/.test(text) ? JSON.parse(text, rejectForbiddenKeys) : JSON.parse(text);
+    return /__proto__|constructor|prototype/.test(text)
+      ? JSON.parse(text, rejectForbiddenKeys)
+      : JSON.parse(text);
   } catch (error) {
     if (error instanceof ForbiddenKeyError) {
       throw new ProblemError("validation_failed", {

@@ -6,6 +6,7 @@ import { ProblemError } from "../problem.js";
 export function limitPerClientAddress(limiter: RequestLimiter, scope: string) {
   return async (request: FastifyRequest): Promise<void> => {
     const retryAfter = await limiter.consume(`${scope}|${request.ip}`);
-    if (retryAfter > 0) throw new ProblemError("rate_limited", { headers: { "retry-after": String(retryAfter) } });
+    if (retryAfter > 0)
+      throw new ProblemError("rate_limited", { headers: { "retry-after": String(retryAfter) } });
   };
 }

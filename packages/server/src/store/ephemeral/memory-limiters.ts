@@ -14,13 +14,22 @@ import {
 
 const toRetrySeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-export function createMemoryFailureLimiter(setting: RateLimitSetting | null, keyPrefix: string): FailureLimiter {
+export function createMemoryFailureLimiter(
+  setting: RateLimitSetting | null,
+  keyPrefix: string,
+): FailureLimiter {
   if (setting === null) return unlimitedFailures;
-  const limiter = new RateLimiterMemory({ points: setting.points, duration: setting.durationSeconds, keyPrefix });
+  const limiter = new RateLimiterMemory({
+    points: setting.points,
+    duration: setting.durationSeconds,
+    keyPrefix,
+  });
   return {
     async retryAfter(key) {
       const state = await limiter.get(key);
-      return state !== null && state.consumedPoints >= setting.points ? toRetrySeconds(state.msBeforeNext) : 0;
+      return state !== null && state.consumedPoints >= setting.points
+        ? toRetrySeconds(state.msBeforeNext)
+        : 0;
     },
     async recordFailure(key) {
       await limiter.penalty(key, 1);
@@ -31,9 +40,16 @@ export function createMemoryFailureLimiter(setting: RateLimitSetting | null, key
   };
 }
 
-export function createMemoryRequestLimiter(setting: RateLimitSetting | null, keyPrefix: string): RequestLimiter {
+export function createMemoryRequestLimiter(
+  setting: RateLimitSetting | null,
+  keyPrefix: string,
+): RequestLimiter {
   if (setting === null) return unlimitedRequests;
-  const limiter = new RateLimiterMemory({ points: setting.points, duration: setting.durationSeconds, keyPrefix });
+  const limiter = new RateLimiterMemory({
+    points: setting.points,
+    duration: setting.durationSeconds,
+    keyPrefix,
+  });
   return {
     async consume(key) {
       try {

@@ -67,7 +67,11 @@ export function createSessionRepository(db: Kysely<Database>): SessionStore {
         .where("token_hash", "=", tokenHash)
         .executeTakeFirst();
       if (token === undefined) return undefined;
-      const session = await db.selectFrom("sessions").selectAll().where("id", "=", token.session_id).executeTakeFirst();
+      const session = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("id", "=", token.session_id)
+        .executeTakeFirst();
       if (session === undefined) return undefined;
       return {
         token: {

@@ -2,8 +2,8 @@
 import type { Kysely, Selectable } from "kysely";
 import type { UserStore } from "../../domain/persistence.js";
 import type { User, UserWithPassword } from "../../domain/users/user.js";
-import { isUniqueViolation } from "./sql-errors.js";
 import type { Database, UsersTable } from "./schema.js";
+import { isUniqueViolation } from "./sql-errors.js";
 
 function toUser(row: Selectable<UsersTable>): UserWithPassword {
   return {
@@ -64,7 +64,11 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
       await db.updateTable("users").set({ name, updated_at: at }).where("id", "=", id).execute();
     },
     async updatePasswordHash(id, passwordHash, at) {
-      await db.updateTable("users").set({ password_hash: passwordHash, updated_at: at }).where("id", "=", id).execute();
+      await db
+        .updateTable("users")
+        .set({ password_hash: passwordHash, updated_at: at })
+        .where("id", "=", id)
+        .execute();
     },
     async setUserRoles(id, roles, at) {
       await db

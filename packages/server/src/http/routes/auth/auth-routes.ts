@@ -1,6 +1,7 @@
 /** /v1/auth/*: register, login, refresh, logout, logout-all. Thin: parse, call one service, map. */
-import type { FastifyReply } from "fastify";
+
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
 import type { TokenGrant } from "../../../domain/sessions/session-service.js";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
@@ -73,7 +74,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     deps.metrics.logins.inc({ outcome: outcome.ok ? "succeeded" : outcome.code });
     if (!outcome.ok) {
       if (outcome.code === "rate_limited") {
-        throw new ProblemError("rate_limited", { headers: { "retry-after": String(outcome.retryAfterSeconds) } });
+        throw new ProblemError("rate_limited", {
+          headers: { "retry-after": String(outcome.retryAfterSeconds) },
+        });
       }
       throw new ProblemError(outcome.code);
     }
@@ -94,17 +97,25 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     return presentTokenGrant(outcome.grant, outcome.user);
   });
 
-  app.post("/v1/auth/logout", { schema: LogoutSchema, onRequest: app.authenticate }, async (request, reply) => {
-    const auth = requireAuth(request);
-    await deps.sessions.revokeSession(auth.userId, auth.sessionId, "logout", clientContext(request));
-    clearRefreshCookie(reply);
-    return reply.code(204).send(null);
-  });
+  app.post(
+    "/v1/auth/logout",
+    { schema: LogoutSchema, onRequest: app.authenticate },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      await deps.sessions.revokeSession(auth.userId, auth.sessionId, "logout", clientContext(request));
+      clearRefreshCookie(reply);
+      return reply.code(204).send(null);
+    },
+  );
 
-  app.post("/v1/auth/logout-all", { schema: LogoutAllSchema, onRequest: app.authenticate }, async (request, reply) => {
-    const auth = requireAuth(request);
-    await deps.sessions.revokeUserSessions(auth.userId, "logout_all", clientContext(request));
-    clearRefreshCookie(reply);
-    return reply.code(204).send(null);
-  });
+  app.post(
+    "/v1/auth/logout-all",
+    { schema: LogoutAllSchema, onRequest: app.authenticate },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      await deps.sessions.revokeUserSessions(auth.userId, "logout_all", clientContext(request));
+      clearRefreshCookie(reply);
+      return reply.code(204).send(null);
+    },
+  );
 };

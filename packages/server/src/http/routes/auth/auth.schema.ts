@@ -2,7 +2,11 @@
 import { Type } from "@sinclair/typebox";
 import { NoContent, problemResponses, TokenResponseSchema, UserSchema } from "../../schemas.js";
 
-const Email = Type.String({ minLength: 1, maxLength: 320, description: "Compared after trim, NFKC and lower-casing" });
+const Email = Type.String({
+  minLength: 1,
+  maxLength: 320,
+  description: "Compared after trim, NFKC and lower-casing",
+});
 
 export const RegisterSchema = {
   tags: ["auth"],
@@ -48,7 +52,10 @@ export const LogoutSchema = {
   tags: ["auth"],
   summary: "Revoke the current session",
   security: [{ bearerAuth: [] }],
-  body: Type.Object({ refreshToken: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false }),
+  body: Type.Object(
+    { refreshToken: Type.Optional(Type.String({ maxLength: 512 })) },
+    { additionalProperties: false },
+  ),
   response: { 204: NoContent, ...problemResponses(401) },
 };
 

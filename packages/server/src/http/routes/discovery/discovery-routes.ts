@@ -3,8 +3,9 @@
  * server metadata (RFC 8414). The JWKS is re-read at most once a second so a key rotated by
  * the CLI or another instance is published promptly.
  */
-import { Type } from "@sinclair/typebox";
+
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import type { HttpDeps } from "../../http-deps.js";
 
 const JWKS_RELOAD_INTERVAL_MS = 1000;

@@ -42,7 +42,9 @@ export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) =
       case "weak_password":
         throw weakPasswordProblem(outcome.weaknesses, "/newPassword");
       case "rate_limited":
-        throw new ProblemError("rate_limited", { headers: { "retry-after": String(outcome.retryAfterSeconds) } });
+        throw new ProblemError("rate_limited", {
+          headers: { "retry-after": String(outcome.retryAfterSeconds) },
+        });
     }
   });
 };

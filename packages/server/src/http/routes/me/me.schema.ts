@@ -15,7 +15,10 @@ export const PatchMeSchema = {
   tags: ["me"],
   summary: "Update the profile",
   security,
-  body: Type.Object({ name: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]) }, { additionalProperties: false }),
+  body: Type.Object(
+    { name: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]) },
+    { additionalProperties: false },
+  ),
   response: { 200: Type.Object({ user: Type.Ref(UserSchema) }), ...problemResponses(400, 401) },
 };
 

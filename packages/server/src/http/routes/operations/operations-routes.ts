@@ -1,6 +1,7 @@
 /** Liveness, readiness and Prometheus metrics. */
-import { Type } from "@sinclair/typebox";
+
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import type { HttpDeps } from "../../http-deps.js";
 
 const Status = Type.Object({
@@ -11,7 +12,13 @@ const Status = Type.Object({
 export const operationsRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
   app.get(
     "/healthz",
-    { schema: { tags: ["operations"], summary: "The process is up", response: { 200: Type.Object({ status: Type.String() }) } } },
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "The process is up",
+        response: { 200: Type.Object({ status: Type.String() }) },
+      },
+    },
     async () => ({ status: "ok" }),
   );
 
@@ -27,12 +34,18 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     async (_request, reply) => {
       const database = (await deps.databaseReady()) ? "ok" : "down";
       const ready = database === "ok";
-      return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks: { database: { status: database } } });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? "ok" : "unavailable", checks: { database: { status: database } } });
     },
   );
 
-  app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics", hide: false } }, async (_request, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  app.get(
+    "/metrics",
+    { schema: { tags: ["operations"], summary: "Prometheus metrics", hide: false } },
+    async (_request, reply) => {
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
 };

@@ -45,7 +45,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("expires_at", "bigint", (c) => c.notNull())
     .addColumn("rotated_at", "bigint")
     .execute();
-  await db.schema.createIndex("refresh_tokens_session_id").on("refresh_tokens").column("session_id").execute();
+  await db.schema
+    .createIndex("refresh_tokens_session_id")
+    .on("refresh_tokens")
+    .column("session_id")
+    .execute();
 
   await db.schema
     .createTable("signing_keys")
@@ -60,7 +64,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable("audit_events")
     // The order events were written in: SQLite's INTEGER PRIMARY KEY AUTOINCREMENT, PostgreSQL's bigserial.
-    .addColumn("seq", postgres ? "bigserial" : "integer", (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn("seq", postgres ? "bigserial" : "integer", (c) =>
+      postgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn("id", "text", (c) => c.notNull().unique())
     .addColumn("type", "text", (c) => c.notNull())
     .addColumn("user_id", "text")
@@ -70,7 +76,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("details", "text", (c) => c.notNull().defaultTo("{}"))
     .addColumn("at", "bigint", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("audit_events_user_id_at").on("audit_events").columns(["user_id", "at"]).execute();
+  await db.schema
+    .createIndex("audit_events_user_id_at")
+    .on("audit_events")
+    .columns(["user_id", "at"])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
