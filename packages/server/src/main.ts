@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await createServer(config);
+  for (const warning of config.warnings) server.app.log.warn(warning);
   const address = await server.listen();
   server.app.log.info(`Portcullis is listening on ${address} (public URL ${server.config.publicUrl})`);
 

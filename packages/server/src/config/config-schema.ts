@@ -19,7 +19,8 @@ export const ConfigSchema = Type.Object({
   HOST: Type.Optional(
     Type.String({
       minLength: 1,
-      description: "Interface to listen on. Default `127.0.0.1`, or `0.0.0.0` when `NODE_ENV=production`.",
+      description:
+        "Interface to listen on. Default `localhost` (IPv4 and IPv6 loopback), or `0.0.0.0` when `NODE_ENV=production`.",
     }),
   ),
   DATABASE_URL: Type.String({

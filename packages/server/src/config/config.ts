@@ -3,6 +3,7 @@
  * into typed values and frozen. Every problem is reported at once, naming the variable, so a
  * wrong deployment fails at start rather than at the first request.
  */
+import { isIP } from "node:net";
 import { Value } from "@sinclair/typebox/value";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
 import { ConfigSchema, type RawConfig } from "./config-schema.js";
@@ -36,6 +37,8 @@ export interface Config {
   readonly logLevel: string;
   /** Cookies get `Secure` and the `__Host-` prefix when the public URL is https. */
   readonly secureCookies: boolean;
+  /** Acceptable but unwise settings, logged at start. */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -73,12 +76,40 @@ function parseTrustProxy(value: string): TrustProxySetting {
 export function describeSecretWeakness(secret: string): string | null {
   if (secret.length < 32) return "must be at least 32 characters long";
   if (new Set(secret).size < 12) return "has too few distinct characters to be a random secret";
-  if (/^(.{1,8})\1+$/.test(secret)) return "is a repeated pattern";
+  if (/^(.+?)\1+$/s.test(secret)) return "is a repeated pattern";
   return null;
+}
+
+/** Integers are only ever plain decimal digits: `1e3`, `0x1F90` or `3000.5` are refused, not reinterpreted. */
+function convertIntegers(raw: Record<string, unknown>): Record<string, unknown> {
+  const converted: Record<string, unknown> = { ...raw };
+  for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = raw[name];
+    if (
+      (schema as { type?: unknown }).type === "integer" &&
+      typeof value === "string" &&
+      /^[0-9]{1,9}$/.test(value)
+    ) {
+      converted[name] = Number(value);
+    }
+  }
+  return converted;
+}
+
+const MAX_SESSION_SECONDS = 400 * 86_400;
+
+/** Addresses and CIDR ranges for the trusted-proxy list. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = "", prefix, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /**
  * Reads the environment. Empty strings count as unset. Unknown variables are ignored.
+ * Every problem, of shape or of policy, is reported in one `ConfigError`.
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -87,63 +118,90 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const value = env[name];
     if (value !== undefined && value.trim() !== "") raw[name] = value.trim();
   }
-  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const converted = Value.Default(ConfigSchema, convertIntegers(raw)) as Record<string, unknown>;
+  const invalid = new Set<string>();
   const problems = [...Value.Errors(ConfigSchema, converted)].map((error) => {
     const name = error.path.replace(/^\//, "") || "configuration";
+    invalid.add(name);
     const schema = error.schema as { description?: string };
     const given =
       name in raw ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" ? "<redacted>" : raw[name])})` : "";
     return `${name}: ${error.message}${given}${schema.description ? `. ${schema.description}` : ""}`;
   });
+  // Policy checks run on every value that has the right shape, so one start names every problem.
+  problems.push(...policyProblems(converted as RawConfig, invalid));
   if (problems.length > 0) throw new ConfigError(problems);
   return resolveConfig(converted as RawConfig);
 }
 
-function resolveConfig(raw: RawConfig): Config {
+function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] {
   const problems: string[] = [];
-  const production = raw.NODE_ENV === "production";
-  const publicUrl = (raw.PORTCULLIS_PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, "");
+  const valid = (...names: (keyof RawConfig)[]) => names.every((name) => !invalid.has(name));
 
   if (raw.PORTCULLIS_SECRET === undefined) {
-    if (production) {
+    if (valid("NODE_ENV") && raw.NODE_ENV === "production") {
       problems.push(
         "PORTCULLIS_SECRET: required when NODE_ENV=production (e.g. `openssl rand -base64 48`); it derives the key that encrypts signing keys",
       );
     }
-  } else {
+  } else if (valid("PORTCULLIS_SECRET")) {
     const weakness = describeSecretWeakness(raw.PORTCULLIS_SECRET);
     if (weakness !== null) problems.push(`PORTCULLIS_SECRET: ${weakness} (e.g. \`openssl rand -base64 48\`)`);
   }
 
-  const accessTokenTtlSeconds = parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL);
-  if (accessTokenTtlSeconds > 86_400)
+  if (valid("PORTCULLIS_ACCESS_TOKEN_TTL") && parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL) > 86_400) {
     problems.push("PORTCULLIS_ACCESS_TOKEN_TTL: at most 24h (15m is advised)");
-  const refreshTokenTtlSeconds = parseDuration(raw.PORTCULLIS_REFRESH_TOKEN_TTL);
-  const rememberMeTtlSeconds = parseDuration(raw.PORTCULLIS_REMEMBER_ME_TTL);
-  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+  }
+  for (const name of ["PORTCULLIS_REFRESH_TOKEN_TTL", "PORTCULLIS_REMEMBER_ME_TTL"] as const) {
+    if (valid(name) && parseDuration(raw[name]) > MAX_SESSION_SECONDS) problems.push(`${name}: at most 400d`);
+  }
+  if (
+    valid("PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL") &&
+    parseDuration(raw.PORTCULLIS_REFRESH_TOKEN_TTL) < parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL)
+  ) {
     problems.push("PORTCULLIS_REFRESH_TOKEN_TTL: must not be shorter than PORTCULLIS_ACCESS_TOKEN_TTL");
   }
+  if (valid("PORTCULLIS_LOGIN_RATE_LIMIT")) {
+    const limit = parseRateLimit(raw.PORTCULLIS_LOGIN_RATE_LIMIT);
+    // NIST SP 800-63B §5.2.2: no more than 100 consecutive failed attempts on one account.
+    if (limit !== null && limit.points > 100) {
+      problems.push("PORTCULLIS_LOGIN_RATE_LIMIT: at most 100 failures per window (NIST SP 800-63B)");
+    }
+  }
+  if (valid("PORTCULLIS_TRUST_PROXY")) {
+    const setting = parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY);
+    const bad = Array.isArray(setting) ? setting.filter((entry) => !isAddressOrRange(entry)) : [];
+    if (bad.length > 0) {
+      problems.push(`PORTCULLIS_TRUST_PROXY: not an IP address or CIDR range: ${bad.join(", ")}`);
+    }
+  }
+  return problems;
+}
+
+function resolveConfig(raw: RawConfig): Config {
+  const production = raw.NODE_ENV === "production";
+  const publicUrl = (raw.PORTCULLIS_PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, "");
+  const accessTokenTtlSeconds = parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL);
+  const refreshTokenTtlSeconds = parseDuration(raw.PORTCULLIS_REFRESH_TOKEN_TTL);
+  const rememberMeTtlSeconds = parseDuration(raw.PORTCULLIS_REMEMBER_ME_TTL);
 
   const loginRateLimit = parseRateLimit(raw.PORTCULLIS_LOGIN_RATE_LIMIT);
-  // NIST SP 800-63B §5.2.2: no more than 100 consecutive failed attempts on one account.
-  if (loginRateLimit !== null && loginRateLimit.points > 100) {
-    problems.push("PORTCULLIS_LOGIN_RATE_LIMIT: at most 100 failures per window (NIST SP 800-63B)");
-  }
 
+  const warnings: string[] = [];
   if (
     production &&
     publicUrl.startsWith("http://") &&
     !/^http:\/\/(localhost|127\.|\[::1\])/.test(publicUrl)
   ) {
-    problems.push("PORTCULLIS_PUBLIC_URL: must be https:// in production (cookies and links depend on it)");
+    warnings.push(
+      "PORTCULLIS_PUBLIC_URL is plain http:// in production: cookies will not be Secure and links in mail travel unencrypted",
+    );
   }
-
-  if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
     env: raw.NODE_ENV,
     port: raw.PORT,
-    host: raw.HOST ?? (production ? "0.0.0.0" : "127.0.0.1"),
+    host: raw.HOST ?? (production ? "0.0.0.0" : "localhost"),
     databaseUrl: raw.DATABASE_URL,
     dataDir: raw.PORTCULLIS_DATA_DIR,
     publicUrl,
@@ -160,5 +218,6 @@ function resolveConfig(raw: RawConfig): Config {
     hashQueue: raw.PORTCULLIS_HASH_QUEUE,
     logLevel: raw.PORTCULLIS_LOG_LEVEL,
     secureCookies: publicUrl.startsWith("https://"),
+    warnings,
   });
 }

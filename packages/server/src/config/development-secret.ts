@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "./config.js";
+import { type Config, describeSecretWeakness } from "./config.js";
 
 export const SECRET_FILE_NAME = "secret";
 
@@ -34,5 +34,8 @@ export function ensureSecret(
       secret = readFileSync(path, "utf8").trim();
     }
   }
+  const weakness = describeSecretWeakness(secret);
+  if (weakness !== null)
+    throw new Error(`The secret in ${path} ${weakness}; delete the file to generate a new one`);
   return Object.freeze({ ...config, secret });
 }

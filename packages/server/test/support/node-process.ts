@@ -81,7 +81,12 @@ export function spawnTypeScript(
   });
   const describe = () => `\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`;
 
-  function waitFor<T>(check: () => T | undefined, onExit: () => Error | undefined, what: string, timeoutMs: number) {
+  function waitFor<T>(
+    check: () => T | undefined,
+    onExit: () => Error | undefined,
+    what: string,
+    timeoutMs: number,
+  ) {
     return new Promise<T>((resolveWait, rejectWait) => {
       const finish = (settle: () => void) => {
         clearTimeout(timer);
@@ -95,7 +100,10 @@ export function spawnTypeScript(
         if (failure !== undefined) finish(() => rejectWait(failure));
       };
       const timer = setTimeout(
-        () => finish(() => rejectWait(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe()}`))),
+        () =>
+          finish(() =>
+            rejectWait(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe()}`)),
+          ),
         timeoutMs,
       );
       watchers.add(watcher);

@@ -10,6 +10,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { buildApp, type PortcullisApp, type ResolvedConfig } from "../../src/app.js";
 import { loadConfig } from "../../src/config/config.js";
 import { type Clock, createManualClock } from "../../src/domain/clock.js";
+import type { PasswordHasherOptions } from "../../src/domain/passwords/password-hasher.js";
 import { openSqlDatabase, type SqlDatabase } from "../../src/store/sql/database.js";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -46,6 +47,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** A manual clock, for expiry tests. Defaults to the system clock. */
   clock?: Clock;
+  /** Argon2 settings; cheap by default. Pass `{}` for the production (OWASP) parameters. */
+  hasher?: Partial<PasswordHasherOptions>;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -66,7 +69,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     clock,
     logger: false,
-    hasher: { memoryCost: 1024, timeCost: 1 },
+    hasher: options.hasher ?? { memoryCost: 1024, timeCost: 1 },
   });
   const { app } = built;
 

@@ -71,6 +71,11 @@ const BCRYPT_FORMAT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 const BUSY_RETRY_AFTER_SECONDS = 1;
 
+/** True for imported bcrypt hashes, which were made from the raw, un-normalised password. */
+export function isBcryptHash(storedHash: string): boolean {
+  return BCRYPT_FORMAT.test(storedHash);
+}
+
 interface WorkQueue {
   run<T>(task: () => Promise<T>): Promise<T>;
 }

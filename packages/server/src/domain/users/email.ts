@@ -8,9 +8,10 @@
 const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_LENGTH = 64;
 // One `@`; no whitespace, control, quote, comma, angle bracket, parenthesis, bracket, backslash,
-// semicolon or colon anywhere (these are what mail parsers split addresses on); a dotted domain.
+// semicolon or colon anywhere (these are what mail parsers split addresses on), no invisible
+// format character (zero-width space, bidi override, soft hyphen: look-alike addresses); a dotted domain.
 const SAFE_EMAIL =
-  /^[^\s@"',;:<>()[\]\\\p{Cc}]+@[^\s@"',;:<>()[\]\\\p{Cc}]+\.[^\s@"',;:<>()[\]\\\p{Cc}.][^\s@"',;:<>()[\]\\\p{Cc}]*$/u;
+  /^[^\s@"',;:<>()[\]\\\p{Cc}\p{Cf}]+@[^\s@"',;:<>()[\]\\\p{Cc}\p{Cf}]+\.[^\s@"',;:<>()[\]\\\p{Cc}\p{Cf}.][^\s@"',;:<>()[\]\\\p{Cc}\p{Cf}]*$/u;
 
 /** The canonical form used for storage and comparison, or null when it is not an acceptable address. */
 export function normalizeEmail(input: string): string | null {

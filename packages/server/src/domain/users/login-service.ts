@@ -6,7 +6,7 @@
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
-import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { isBcryptHash, type PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
@@ -46,13 +46,18 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     return email === null ? undefined : persistence.users.findUserWithPasswordByEmail(email);
   }
 
-  async function checkPassword(account: UserWithPassword | undefined, password: string) {
+  async function checkPassword(account: UserWithPassword | undefined, password: string, rawPassword: string) {
     // Over-long input can never match a stored password; it still costs one hash.
     if (account?.passwordHash == null || [...password].length > PASSWORD_MAX_LENGTH) {
       await hasher.verifyDummy(password.slice(0, PASSWORD_MAX_LENGTH * 2));
       return { valid: false, needsRehash: false };
     }
-    return hasher.verify(account.passwordHash, password);
+    const outcome = await hasher.verify(account.passwordHash, password);
+    // An imported bcrypt hash was made from the raw input; the upgrade then stores the normalised one.
+    if (!outcome.valid && rawPassword !== password && isBcryptHash(account.passwordHash)) {
+      return hasher.verify(account.passwordHash, rawPassword);
+    }
+    return outcome;
   }
 
   async function recordFailure(
@@ -112,7 +117,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
 
       const account = await findAccount(email);
       const password = normalizePassword(input.password);
-      const check = await checkPassword(account, password);
+      const check = await checkPassword(account, password, input.password);
       if (account === undefined || !check.valid) {
         await recordFailure(account, throttleKey, client);
         return { ok: false, code: "invalid_credentials" };

@@ -26,8 +26,8 @@ function rejectForbiddenKeys(key: string, value: unknown): unknown {
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") throw new ProblemError("malformed_body", { detail: "The body is empty." });
   try {
-    // Only pay for the reviver when a suspicious key could be present at all.
-    return /__proto__|constructor|prototype/.test(text)
+    // Only pay for the reviver when a suspicious key could be present at all, spelled out or escaped.
+    return /__proto__|constructor|prototype|\\u/.test(text)
       ? JSON.parse(text, rejectForbiddenKeys)
       : JSON.parse(text);
   } catch (error) {

@@ -2,7 +2,7 @@
  * Opens the SQL database named by DATABASE_URL and brings its schema up to date. SQLite runs
  * in WAL mode with foreign keys on and a busy timeout, so the CLI can write while the server runs.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
@@ -29,7 +29,11 @@ export async function openSqlDatabase(url: string): Promise<SqlDatabase> {
     throw new Error("DATABASE_URL: only sqlite: URLs are supported by this build");
   }
   const path = sqlitePathFromUrl(url);
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    closeSync(openSync(path, "a", 0o600));
+  }
   const sqlite = new SQLite(path);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");

@@ -42,7 +42,7 @@ export const RefreshSchema = {
   tags: ["auth"],
   summary: "Exchange a refresh token for new tokens (the refresh token rotates)",
   body: Type.Object(
-    { refreshToken: Type.Optional(Type.String({ maxLength: 512 })) },
+    { refreshToken: Type.Optional(Type.String()) },
     { additionalProperties: false, description: "Or send the pc_refresh cookie" },
   ),
   response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401) },
@@ -52,10 +52,7 @@ export const LogoutSchema = {
   tags: ["auth"],
   summary: "Revoke the current session",
   security: [{ bearerAuth: [] }],
-  body: Type.Object(
-    { refreshToken: Type.Optional(Type.String({ maxLength: 512 })) },
-    { additionalProperties: false },
-  ),
+  body: Type.Object({ refreshToken: Type.Optional(Type.String()) }, { additionalProperties: false }),
   response: { 204: NoContent, ...problemResponses(401) },
 };
 
