@@ -27,7 +27,7 @@ import type { LoginService } from "./domain/users/login-service.js";
 import { createLoginService } from "./domain/users/login-service.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
-import { authentication } from "./http/plugins/authentication.js";
+import { authentication, bearerTokenResolver } from "./http/plugins/authentication.js";
 import { errorHandling } from "./http/plugins/error-handling.js";
 import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
 import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
@@ -229,7 +229,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(securityHeaders);
   await app.register(fastifyCookie);
   await app.register(httpMetrics, { metrics });
-  await app.register(authentication, { sessions });
+  await app.register(authentication, { resolvers: [bearerTokenResolver(sessions)] });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",

@@ -1,22 +1,39 @@
 /**
  * Authentication of API requests. `request.auth` is declared up front (null) and filled by the
- * `authenticate` hook that protected routes list in `onRequest`. A bearer access token is
+ * `authenticate` hook that protected routes list in `onRequest`. Each kind of credential (a
+ * bearer access token now; the session cookie and API keys plug in the same way) is a
+ * `CredentialResolver`; the first one whose credential is present decides. A bearer token is
  * verified locally: signature (or the verified-token cache) and the in-memory revocation set,
- * no I/O. No credentials: 401 `unauthenticated`; a credential that fails: 401 `invalid_token`.
+ * no I/O. No credentials: 401 `unauthenticated`; a credential that fails: 401 with the
+ * resolver's code (`invalid_token`, `invalid_api_key`).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { SessionService } from "../../domain/sessions/session-service.js";
-import { ProblemError } from "../problem.js";
+import { type ProblemCode, ProblemError } from "../problem.js";
+
+export type CredentialKind = "bearer" | "cookie" | "api_key";
 
 export interface AuthContext {
   userId: string;
-  sessionId: string;
+  /** The session the credential belongs to; null for API keys. */
+  sessionId: string | null;
   roles: string[];
   amr: string[];
+  /** Seconds since the epoch of the last interactive authentication. */
   authTime: number;
   scope: string | undefined;
-  credential: "bearer";
+  credential: CredentialKind;
+}
+
+export interface CredentialResolver {
+  kind: CredentialKind;
+  /** The code of the 401 when the credential is present but fails. */
+  invalidCode: Extract<ProblemCode, "invalid_token" | "invalid_api_key">;
+  /** Whether the request carries this kind of credential at all. */
+  isPresent(request: FastifyRequest): boolean;
+  /** The caller, or null when the credential fails. */
+  resolve(request: FastifyRequest): AuthContext | null | Promise<AuthContext | null>;
 }
 
 declare module "fastify" {
@@ -24,7 +41,7 @@ declare module "fastify" {
     auth: AuthContext | null;
   }
   interface FastifyInstance {
-    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    authenticate: (request: FastifyRequest) => Promise<void>;
   }
 }
 
@@ -36,16 +53,25 @@ export function requireAuth(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-export const authentication = fp(
-  async (app: FastifyInstance, options: { sessions: SessionService }) => {
-    app.decorateRequest("auth", null);
-    app.decorate("authenticate", async (request: FastifyRequest) => {
-      const header = request.headers.authorization;
-      if (header === undefined || header === "") throw new ProblemError("unauthenticated");
-      const token = BEARER.exec(header)?.[1];
-      const claims = token === undefined ? null : options.sessions.authenticateAccessToken(token);
-      if (claims === null) throw new ProblemError("invalid_token");
-      request.auth = {
+/** The session of the caller; for routes that only make sense for a session (not an API key). */
+export function requireSessionAuth(request: FastifyRequest): AuthContext & { sessionId: string } {
+  const auth = requireAuth(request);
+  if (auth.sessionId === null)
+    throw new ProblemError("invalid_token", { detail: "This needs a signed-in session." });
+  return auth as AuthContext & { sessionId: string };
+}
+
+export function bearerTokenResolver(sessions: SessionService): CredentialResolver {
+  return {
+    kind: "bearer",
+    invalidCode: "invalid_token",
+    isPresent: (request) =>
+      request.headers.authorization !== undefined && request.headers.authorization !== "",
+    resolve(request) {
+      const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
+      const claims = token === undefined ? null : sessions.authenticateAccessToken(token);
+      if (claims === null) return null;
+      return {
         userId: claims.sub,
         sessionId: claims.sid,
         roles: claims.roles,
@@ -54,6 +80,19 @@ export const authentication = fp(
         scope: claims.scope,
         credential: "bearer",
       };
+    },
+  };
+}
+
+export const authentication = fp(
+  async (app: FastifyInstance, options: { resolvers: CredentialResolver[] }) => {
+    app.decorateRequest("auth", null);
+    app.decorate("authenticate", async (request: FastifyRequest) => {
+      const resolver = options.resolvers.find((candidate) => candidate.isPresent(request));
+      if (resolver === undefined) throw new ProblemError("unauthenticated");
+      const auth = await resolver.resolve(request);
+      if (auth === null) throw new ProblemError(resolver.invalidCode);
+      request.auth = auth;
     });
   },
   { name: "portcullis-authentication" },

@@ -5,7 +5,7 @@ import type { FastifyReply } from "fastify";
 import type { TokenGrant } from "../../../domain/sessions/session-service.js";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
-import { requireAuth } from "../../plugins/authentication.js";
+import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
 import { limitPerClientAddress } from "../../plugins/rate-limit.js";
 import { presentTokenGrant, presentUser } from "../../presenters.js";
 import { ProblemError } from "../../problem.js";
@@ -101,7 +101,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     "/v1/auth/logout",
     { schema: LogoutSchema, onRequest: app.authenticate },
     async (request, reply) => {
-      const auth = requireAuth(request);
+      const auth = requireSessionAuth(request);
       await deps.sessions.revokeSession(auth.userId, auth.sessionId, "logout", clientContext(request));
       clearRefreshCookie(reply);
       return reply.code(204).send(null);

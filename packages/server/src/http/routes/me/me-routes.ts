@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
-import { requireAuth } from "../../plugins/authentication.js";
+import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
 import { presentUser } from "../../presenters.js";
 import { ProblemError } from "../../problem.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
@@ -25,7 +25,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) =
   });
 
   app.post("/v1/me/password", { schema: ChangePasswordSchema }, async (request, reply) => {
-    const auth = requireAuth(request);
+    const auth = requireSessionAuth(request);
     const outcome = await deps.users.changePassword(
       {
         userId: auth.userId,
