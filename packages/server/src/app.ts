@@ -11,6 +11,9 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Config, TrustProxySetting } from "./config/config.js";
+import { createUserAdminService, type UserAdminService } from "./domain/admin/user-admin-service.js";
+import { type ApiKeyService, createApiKeyService } from "./domain/api-keys/api-key-service.js";
+import { type AuditLogService, createAuditLogService } from "./domain/audit/audit-log-service.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
@@ -27,16 +30,24 @@ import type { LoginService } from "./domain/users/login-service.js";
 import { createLoginService } from "./domain/users/login-service.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
-import { authentication, bearerTokenResolver } from "./http/plugins/authentication.js";
+import { LOG_SERIALIZERS } from "./http/log-serializers.js";
+import { apiKeyResolver, authentication, bearerTokenResolver } from "./http/plugins/authentication.js";
 import { errorHandling } from "./http/plugins/error-handling.js";
 import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
 import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
 import { securityHeaders } from "./http/plugins/security-headers.js";
+import { adminRoutes } from "./http/routes/admin/admin-routes.js";
+import { apiKeysRoutes } from "./http/routes/api-keys/api-keys-routes.js";
 import { authRoutes } from "./http/routes/auth/auth-routes.js";
 import { discoveryRoutes } from "./http/routes/discovery/discovery-routes.js";
+import { meEventsRoutes } from "./http/routes/me/me-events-routes.js";
 import { meRoutes } from "./http/routes/me/me-routes.js";
 import { operationsRoutes } from "./http/routes/operations/operations-routes.js";
+import { recoveryRoutes } from "./http/routes/recovery/recovery-routes.js";
 import { sharedSchemas } from "./http/schemas.js";
+import { type AccountMailServices, createAccountMailServices } from "./mail/account-mail-services.js";
+import type { MailLog } from "./mail/mail-delivery.js";
+import type { MailWorker } from "./mail/mail-worker.js";
 import { loadCommonPasswords } from "./store/common-passwords.js";
 import { createMemoryFailureLimiter, createMemoryRequestLimiter } from "./store/ephemeral/memory-limiters.js";
 import { createInProcessRevocationBus } from "./store/revocation/in-process-revocation-bus.js";
@@ -46,6 +57,9 @@ import { createSqlPersistence } from "./store/sql/sql-persistence.js";
 /** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
 const KEY_RELOAD_INTERVAL_MS = 5_000;
 const REVOCATION_PRUNE_INTERVAL_MS = 60_000;
+/** API keys' `lastUsedAt` is written in batches this often, never once per request. */
+const API_KEY_LAST_USED_FLUSH_INTERVAL_MS = 15_000;
+const AUDIT_PRUNE_INTERVAL_MS = 60 * 60_000;
 
 export type ResolvedConfig = Config & { secret: string };
 
@@ -57,12 +71,19 @@ export interface AppDeps {
   /** Tests pass cheaper argon2 parameters. */
   hasher?: Partial<PasswordHasherOptions>;
   logger?: FastifyServerOptions["logger"];
+  /** Where the default logger writes (stdout when absent); tests capture log lines with it. */
+  logStream?: { write(line: string): void };
 }
 
 export interface AppServices {
   users: UserService;
   sessions: SessionService;
   signingKeys: SigningKeyService;
+  apiKeys: ApiKeyService;
+  userAdmin: UserAdminService;
+  auditLog: AuditLogService;
+  /** The mail outbox worker; tests step it with `drainOnce()` instead of sleeping. */
+  mail: Pick<MailWorker, "drainOnce">;
 }
 
 export interface PortcullisApp {
@@ -80,6 +101,13 @@ export const LOG_REDACTIONS = [
   "*.newPassword",
   "*.refreshToken",
   "*.accessToken",
+  'req.headers["x-csrf-token"]',
+  "*.key",
+  "*.apiKey",
+  "*.token",
+  "*.secret",
+  "*.mfaToken",
+  "*.backupCode",
 ];
 
 export interface Services extends AppServices {
@@ -89,6 +117,8 @@ export interface Services extends AppServices {
   persistence: Persistence;
   publicEndpointLimiter: RequestLimiter;
   revocations: RevocationSet;
+  /** Mail, email verification and password reset (the worker is started by `buildApp`). */
+  accountMail: AccountMailServices;
   /** Stops the background timers and the bus subscription. */
   stop(): void;
 }
@@ -100,7 +130,7 @@ export interface Services extends AppServices {
 export async function createServices(
   config: ResolvedConfig,
   deps: AppDeps,
-  log: { warn(object: unknown, message: string): void } = { warn: () => {} },
+  log: { warn(object: unknown, message: string): void } & Partial<MailLog> = { warn: () => {} },
 ): Promise<Services> {
   const clock = deps.clock ?? systemClock;
   const persistence = createSqlPersistence(deps.database.db);
@@ -143,6 +173,23 @@ export async function createServices(
   });
   const unsubscribe = bus.subscribe((event) => revocations.apply(event));
   await sessions.loadRevocations();
+  const userAdmin = createUserAdminService({
+    persistence,
+    clock,
+    sessions,
+    revocations,
+    bus,
+    roles: config.roles,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  // Deleted users and role changes leave no session rows to reload from; their events do.
+  await userAdmin.restoreRevocations();
+  const apiKeys = createApiKeyService({ persistence, clock });
+  const auditLog = createAuditLogService({
+    persistence,
+    clock,
+    retentionMs: config.auditRetentionSeconds === null ? null : config.auditRetentionSeconds * 1000,
+  });
 
   const hasher = createPasswordHasher({
     maxConcurrent: config.hashConcurrency ?? availableParallelism(),
@@ -162,7 +209,26 @@ export async function createServices(
     ),
   });
   const policy = createPasswordPolicy({ isCommonPassword: deps.isCommonPassword ?? loadCommonPasswords() });
-  const users = createUserService({ persistence, clock, hasher, policy, sessions, throttle });
+  const accountMail = createAccountMailServices({
+    config,
+    clock,
+    persistence,
+    hasher,
+    policy,
+    sessions,
+    log: { info: () => {}, error: (object, message) => log.warn(object, message), ...log },
+  });
+  const users = createUserService({
+    persistence,
+    clock,
+    hasher,
+    policy,
+    sessions,
+    throttle,
+    verification: accountMail.emailVerification,
+    notifier: accountMail.notifier,
+    emailTaken: config.emailTaken,
+  });
   const metrics = createAuthMetrics({ revocationSetSize: () => revocations.size });
 
   const login = createLoginService({
@@ -172,6 +238,8 @@ export async function createServices(
     throttle,
     sessions,
     onRehashFailure: (error) => log.warn({ err: error }, "password hash upgrade failed"),
+    requireVerifiedEmail: config.requireVerifiedEmail,
+    notifier: accountMail.notifier,
   });
 
   const timers = [
@@ -179,6 +247,14 @@ export async function createServices(
       signingKeys.reload().catch((error: unknown) => log.warn({ err: error }, "signing key reload failed"));
     }, KEY_RELOAD_INTERVAL_MS),
     setInterval(() => revocations.prune(), REVOCATION_PRUNE_INTERVAL_MS),
+    setInterval(() => {
+      apiKeys
+        .flushLastUsed()
+        .catch((error: unknown) => log.warn({ err: error }, "API key lastUsedAt flush failed"));
+    }, API_KEY_LAST_USED_FLUSH_INTERVAL_MS),
+    setInterval(() => {
+      auditLog.prune().catch((error: unknown) => log.warn({ err: error }, "audit log pruning failed"));
+    }, AUDIT_PRUNE_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();
 
@@ -191,8 +267,15 @@ export async function createServices(
     metrics,
     persistence,
     revocations,
+    apiKeys,
+    userAdmin,
+    auditLog,
     publicEndpointLimiter: createMemoryRequestLimiter(config.rateLimit, "public"),
+    accountMail,
+    mail: accountMail.worker,
     stop() {
+      // Stops the mail timer at once; `buildApp`'s onClose also awaits the pass in progress.
+      void accountMail.worker.stop();
       for (const timer of timers) clearInterval(timer);
       unsubscribe();
     },
@@ -211,6 +294,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     logger: deps.logger ?? {
       level: config.logLevel,
       redact: { paths: LOG_REDACTIONS, censor: "[redacted]" },
+      serializers: LOG_SERIALIZERS,
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
     },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -220,6 +305,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
 
   const services = await createServices(config, deps, {
     warn: (object, message) => app.log.warn(object, message),
+    info: (object, message) => app.log.info(object, message),
+    error: (object, message) => app.log.error(object, message),
   });
   const { users, login, sessions, signingKeys, keyRing, metrics, persistence } = services;
 
@@ -229,14 +316,19 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(securityHeaders);
   await app.register(fastifyCookie);
   await app.register(httpMetrics, { metrics });
-  await app.register(authentication, { resolvers: [bearerTokenResolver(sessions)] });
+  await app.register(authentication, {
+    resolvers: [bearerTokenResolver(sessions), apiKeyResolver(services.apiKeys)],
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
       info: { title: "Portcullis", version: "1", description: "Authentication server API (contract v1)" },
       servers: [{ url: config.publicUrl }],
       components: {
-        securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+        securitySchemes: {
+          bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+          apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+        },
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -258,15 +350,46 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     signingKeys,
     metrics,
     publicEndpointLimiter: services.publicEndpointLimiter,
+    apiKeys: services.apiKeys,
+    userAdmin: services.userAdmin,
+    auditLog: services.auditLog,
+    passwordReset: services.accountMail.passwordReset,
+    emailVerification: services.accountMail.emailVerification,
     databaseReady: () => persistence.ping(),
   };
   await app.register(authRoutes, httpDeps);
   await app.register(meRoutes, httpDeps);
+  await app.register(meEventsRoutes, httpDeps);
+  await app.register(apiKeysRoutes, httpDeps);
+  await app.register(adminRoutes, httpDeps);
   await app.register(discoveryRoutes, httpDeps);
   await app.register(operationsRoutes, httpDeps);
+  await app.register(recoveryRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  // Uses gathered since the last timer tick are written at shutdown. `preClose`, because onClose
+  // hooks run last-added first and whoever opened the database closes it in one added later.
+  app.addHook("preClose", async () => {
+    await services.apiKeys.flushLastUsed().catch((error: unknown) => {
+      app.log.warn({ err: error }, "API key lastUsedAt flush failed");
+    });
+  });
   app.addHook("onClose", async () => services.stop());
+  // The mail pass in progress finishes before the database closes; queued mail waits for the next start.
+  app.addHook("onClose", () => services.accountMail.worker.stop());
+  app.log.info(services.accountMail.description);
+  services.accountMail.worker.start();
 
-  return { app, services: { users, sessions, signingKeys } };
+  return {
+    app,
+    services: {
+      users,
+      sessions,
+      signingKeys,
+      apiKeys: services.apiKeys,
+      userAdmin: services.userAdmin,
+      auditLog: services.auditLog,
+      mail: services.mail,
+    },
+  };
 }

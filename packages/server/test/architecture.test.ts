@@ -1,11 +1,11 @@
 /**
  * The domain knows nothing of the framework (STYLE.md principle 1, ARCHITECTURE.md "Layout"):
- * no file of `src/domain/` imports Fastify, Kysely, ioredis, better-sqlite3, pg or
- * rate-limiter-flexible, nor anything under `src/http/` or `src/store/`, nor reads
- * `process.env`, nor writes with `console`. Each file is parsed with the TypeScript compiler, so
- * static, type-only, re-exported, dynamic and `require` imports all count while comments and
- * strings do not. Tests beside the code (`*.test.ts`, `*.test-support.ts`) are not domain code
- * and are not checked.
+ * no file of `src/domain/` imports Fastify, Kysely, ioredis, better-sqlite3, pg,
+ * rate-limiter-flexible or nodemailer, nor anything under `src/http/`, `src/store/` or
+ * `src/mail/`, nor reads `process.env`, nor writes with `console`. Each file is parsed with the
+ * TypeScript compiler, so static, type-only, re-exported, dynamic and `require` imports all count
+ * while comments and strings do not. Tests beside the code (`*.test.ts`, `*.test-support.ts`)
+ * are not domain code and are not checked.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
 const DOMAIN = join(SRC, "domain");
-const FORBIDDEN_FOLDERS = ["http", "store"].map((folder) => join(SRC, folder));
+const FORBIDDEN_FOLDERS = ["http", "store", "mail"].map((folder) => join(SRC, folder));
 const FORBIDDEN_PACKAGES = [
   /^fastify(-[\w-]+)?$/,
   /^@fastify\//,
@@ -24,6 +24,8 @@ const FORBIDDEN_PACKAGES = [
   /^better-sqlite3$/,
   /^pg(-[\w-]+)?$/,
   /^rate-limiter-flexible$/,
+  /^nodemailer$/,
+  /^smtp-server$/,
 ];
 
 interface Violation {
@@ -176,6 +178,11 @@ describe("architecture › the boundary check itself", () => {
     ['import SQLite from "better-sqlite3";', 'imports "better-sqlite3"'],
     ['import pg from "pg";', 'imports "pg"'],
     ['import { RateLimiterMemory } from "rate-limiter-flexible";', 'imports "rate-limiter-flexible"'],
+    ['import { createTransport } from "nodemailer";', 'imports "nodemailer"'],
+    [
+      'import { createMailWorker } from "../../mail/mail-worker.js";',
+      'imports "../../mail/mail-worker.js" (under src/mail)',
+    ],
     [
       'export * from "../../store/sql/user-repository.js";',
       'imports "../../store/sql/user-repository.js" (under src/store)',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
- * the server: `users create`, `keys rotate`, `migrate`.
+ * the server: `users create`, `keys rotate`, `audit verify`, `migrate`.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { createServices, type ResolvedConfig } from "../app.js";
@@ -99,6 +99,32 @@ program
   .description("print docs/configuration.md, generated from the configuration schema")
   .action(() => {
     process.stdout.write(renderConfigurationDoc());
+  });
+
+const audit = program.command("audit").description("the audit log");
+audit
+  .command("verify")
+  .description("walk the audit log's hash chain; exits 1 and names the first broken link")
+  .action(async () => {
+    await withServices(async (services) => {
+      const verdict = await services.auditLog.verify();
+      process.stdout.write(`${JSON.stringify(verdict)}\n`);
+      if (!verdict.ok) {
+        const { position, id, type } = verdict.brokenAt;
+        const why = {
+          content_changed: "its content does not match its hash (it was changed)",
+          link_broken: `it does not follow event ${verdict.previous?.position} (an event between them was removed or rewritten)`,
+          start_missing:
+            "it is the first event but neither starts the chain nor follows the last pruning (earlier events were removed)",
+        }[verdict.reason];
+        process.stderr.write(`Audit chain broken at event ${position} (id ${id}, ${type}): ${why}.\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write(
+        `Audit chain intact: ${verdict.events} events; head ${verdict.head} (keep it elsewhere to detect truncation).\n`,
+      );
+    });
   });
 
 program

@@ -84,6 +84,51 @@ export const ConfigSchema = Type.Object({
     description:
       "Requests per client address to the other public endpoints (register, …). `off` disables it.",
   }),
+  PORTCULLIS_EMAIL_RATE_LIMIT: Type.String({
+    pattern: RATE_LIMIT,
+    default: "5/1h",
+    description:
+      "Forgot-password and verification-resend requests per email address in a window, counted alike whether or not an account has the address; beyond it they answer 429. `off` disables it.",
+  }),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: "^smtps?://[^\\s]+$",
+      description:
+        "Mail delivery: `smtp://user:password@host:587` (STARTTLS when the server offers it) or `smtps://…:465`. Required in production unless `PORTCULLIS_MAIL_OUTBOX` is set. Without it, outside production, mail goes to the log and the outbox folder.",
+    }),
+  ),
+  PORTCULLIS_MAIL_OUTBOX: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "A folder: every outgoing mail is also written there as one JSON file with `to`, `subject`, `text`, `html` (owner-only; it may hold a link with a token). Default outside production without `SMTP_URL`: `mail-outbox` in the data folder.",
+    }),
+  ),
+  PORTCULLIS_MAIL_FROM: Type.Optional(
+    Type.String({
+      pattern: "^[^\\r\\n]*@[^\\r\\n]*$",
+      maxLength: 320,
+      description:
+        "The From of outgoing mail, e.g. `Example <no-reply@example.com>`. Default `Portcullis <no-reply@HOST>` with the host of the public URL.",
+    }),
+  ),
+  PORTCULLIS_MAIL_TEMPLATES: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`; `{{placeholders}}` as in the README. Checked at start.",
+    }),
+  ),
+  PORTCULLIS_REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal("false"), Type.Literal("true")], {
+    default: "false",
+    description:
+      "`true`: a login with the right password answers 403 `email_not_verified` until the address is verified.",
+  }),
+  PORTCULLIS_EMAIL_TAKEN: Type.Union([Type.Literal("conflict"), Type.Literal("notify")], {
+    default: "conflict",
+    description:
+      "Registration with an address that has an account: `conflict` answers 409 `email_taken`; `notify` answers 202 to every registration, new address or taken (so nobody learns which addresses have accounts), and mails the owner of a taken one.",
+  }),
   PORTCULLIS_TRUST_PROXY: Type.String({
     pattern: "^(false|[0-9]{1,2}|[0-9a-fA-F:./, ]+)$",
     default: "false",
@@ -102,6 +147,19 @@ export const ConfigSchema = Type.Object({
     maximum: 10_000,
     default: 64,
     description: "Password hashes allowed to wait; beyond that logins answer 503 with `Retry-After`.",
+  }),
+  PORTCULLIS_ROLES: Type.Optional(
+    Type.String({
+      pattern: "^ *[a-z][a-z0-9_:-]{0,63}( *, *[a-z][a-z0-9_:-]{0,63})* *$",
+      description:
+        "Roles beyond the built-in `user` and `admin`, comma-separated (`editor,billing`): lower-case letters, digits, `_ : -`. The admin API grants only known roles.",
+    }),
+  ),
+  PORTCULLIS_AUDIT_RETENTION: Type.String({
+    pattern: "^(off|[1-9][0-9]*(s|m|h|d))$",
+    default: "365d",
+    description:
+      "How long audit events are kept; older ones are pruned every hour (the hash chain stays verifiable). `off` keeps them forever.",
   }),
   PORTCULLIS_LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),

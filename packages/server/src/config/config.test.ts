@@ -7,6 +7,7 @@ const PRODUCTION = {
   NODE_ENV: "production",
   PORTCULLIS_SECRET: STRONG_SECRET,
   PORTCULLIS_PUBLIC_URL: "https://auth.example.com",
+  SMTP_URL: "smtp://mailer:hunter2-mail@smtp.example.com:587",
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it accepts it. */
@@ -41,9 +42,18 @@ describe("loadConfig › defaults", () => {
       rememberMeTtlSeconds: 30 * 86_400,
       loginRateLimit: { points: 10, durationSeconds: 15 * 60 },
       rateLimit: { points: 100, durationSeconds: 60 },
+      emailRateLimit: { points: 5, durationSeconds: 3600 },
+      smtpUrl: undefined,
+      mailOutboxDir: "./data/mail-outbox",
+      mailFrom: "Portcullis <no-reply@localhost>",
+      mailTemplatesDir: undefined,
+      requireVerifiedEmail: false,
+      emailTaken: "conflict",
       trustProxy: false,
       hashConcurrency: undefined,
       hashQueue: 64,
+      roles: ["user", "admin"],
+      auditRetentionSeconds: 365 * 86_400,
       logLevel: "info",
       secureCookies: false,
       warnings: [],
@@ -260,7 +270,11 @@ describe("loadConfig › trust proxy", () => {
 
 describe("loadConfig › secret", () => {
   it("refuses to start in production without PORTCULLIS_SECRET, naming it", () => {
-    const error = refusal({ NODE_ENV: "production", PORTCULLIS_PUBLIC_URL: "https://auth.example.com" });
+    const error = refusal({
+      NODE_ENV: "production",
+      PORTCULLIS_PUBLIC_URL: "https://auth.example.com",
+      SMTP_URL: PRODUCTION.SMTP_URL,
+    });
     expect(namedVariables(error)).toEqual(["PORTCULLIS_SECRET"]);
     expect(error.message).toContain("PORTCULLIS_SECRET");
   });

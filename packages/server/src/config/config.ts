@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { Value } from "@sinclair/typebox/value";
+import { knownRoles } from "../domain/authz/roles.js";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
 import { ConfigSchema, type RawConfig } from "./config-schema.js";
 
@@ -31,9 +32,24 @@ export interface Config {
   readonly rememberMeTtlSeconds: number;
   readonly loginRateLimit: RateLimitSetting | null;
   readonly rateLimit: RateLimitSetting | null;
+  /** Forgot-password and verification-resend requests per email address; null when off. */
+  readonly emailRateLimit: RateLimitSetting | null;
+  /** SMTP_URL. It may hold credentials: never logged, never echoed in an error. */
+  readonly smtpUrl: string | undefined;
+  /** A JSON copy of every mail goes here; by default `<dataDir>/mail-outbox` outside production without SMTP. */
+  readonly mailOutboxDir: string | undefined;
+  readonly mailFrom: string;
+  readonly mailTemplatesDir: string | undefined;
+  readonly requireVerifiedEmail: boolean;
+  /** Registration with a taken address: 409 `email_taken`, or 202 for everyone and a mail to the owner. */
+  readonly emailTaken: "conflict" | "notify";
   readonly trustProxy: TrustProxySetting;
   readonly hashConcurrency: number | undefined;
   readonly hashQueue: number;
+  /** Every role that may be granted: `user`, `admin`, then those of `PORTCULLIS_ROLES`. */
+  readonly roles: readonly string[];
+  /** Audit events older than this are pruned; null keeps them forever. */
+  readonly auditRetentionSeconds: number | null;
   readonly logLevel: string;
   /** Cookies get `Secure` and the `__Host-` prefix when the public URL is https. */
   readonly secureCookies: boolean;
@@ -125,7 +141,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     invalid.add(name);
     const schema = error.schema as { description?: string };
     const given =
-      name in raw ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" ? "<redacted>" : raw[name])})` : "";
+      name in raw
+        ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" || name === "SMTP_URL" ? "<redacted>" : raw[name])})`
+        : "";
     return `${name}: ${error.message}${given}${schema.description ? `. ${schema.description}` : ""}`;
   });
   // Policy checks run on every value that has the right shape, so one start names every problem.
@@ -147,6 +165,18 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
   } else if (valid("PORTCULLIS_SECRET")) {
     const weakness = describeSecretWeakness(raw.PORTCULLIS_SECRET);
     if (weakness !== null) problems.push(`PORTCULLIS_SECRET: ${weakness} (e.g. \`openssl rand -base64 48\`)`);
+  }
+
+  // Production must deliver mail somewhere real; an explicit outbox folder is a choice too (another program sends it).
+  if (
+    valid("NODE_ENV") &&
+    raw.NODE_ENV === "production" &&
+    raw.SMTP_URL === undefined &&
+    raw.PORTCULLIS_MAIL_OUTBOX === undefined
+  ) {
+    problems.push(
+      "SMTP_URL: required when NODE_ENV=production, or reset and verification mail reaches nobody (e.g. `smtp://user:password@smtp.example.com:587`); to hand mail to another program instead, set PORTCULLIS_MAIL_OUTBOX to a folder",
+    );
   }
 
   if (valid("PORTCULLIS_ACCESS_TOKEN_TTL") && parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL) > 86_400) {
@@ -197,6 +227,11 @@ function resolveConfig(raw: RawConfig): Config {
       "PORTCULLIS_PUBLIC_URL is plain http:// in production: cookies will not be Secure and links in mail travel unencrypted",
     );
   }
+  if (production && raw.SMTP_URL === undefined) {
+    warnings.push(
+      "SMTP_URL is not set in production: mail is only written to PORTCULLIS_MAIL_OUTBOX; something else must deliver it",
+    );
+  }
 
   return Object.freeze({
     env: raw.NODE_ENV,
@@ -213,9 +248,28 @@ function resolveConfig(raw: RawConfig): Config {
     rememberMeTtlSeconds,
     loginRateLimit,
     rateLimit: parseRateLimit(raw.PORTCULLIS_RATE_LIMIT),
+    emailRateLimit: parseRateLimit(raw.PORTCULLIS_EMAIL_RATE_LIMIT),
+    smtpUrl: raw.SMTP_URL,
+    mailOutboxDir:
+      raw.PORTCULLIS_MAIL_OUTBOX ??
+      (production || raw.SMTP_URL !== undefined ? undefined : `${raw.PORTCULLIS_DATA_DIR}/mail-outbox`),
+    mailFrom: raw.PORTCULLIS_MAIL_FROM ?? `Portcullis <no-reply@${new URL(publicUrl).hostname}>`,
+    mailTemplatesDir: raw.PORTCULLIS_MAIL_TEMPLATES,
+    requireVerifiedEmail: raw.PORTCULLIS_REQUIRE_VERIFIED_EMAIL === "true",
+    emailTaken: raw.PORTCULLIS_EMAIL_TAKEN,
     trustProxy: parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY),
     hashConcurrency: raw.PORTCULLIS_HASH_CONCURRENCY,
     hashQueue: raw.PORTCULLIS_HASH_QUEUE,
+    roles: Object.freeze(
+      knownRoles(
+        (raw.PORTCULLIS_ROLES ?? "")
+          .split(",")
+          .map((role) => role.trim())
+          .filter((role) => role !== ""),
+      ),
+    ),
+    auditRetentionSeconds:
+      raw.PORTCULLIS_AUDIT_RETENTION === "off" ? null : parseDuration(raw.PORTCULLIS_AUDIT_RETENTION),
     logLevel: raw.PORTCULLIS_LOG_LEVEL,
     secureCookies: publicUrl.startsWith("https://"),
     warnings,

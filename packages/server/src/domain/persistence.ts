@@ -3,7 +3,11 @@
  * implements them for SQLite and PostgreSQL. Work that must be atomic runs inside
  * `transaction`, which hands the same ports bound to one transaction.
  */
-import type { AuditEvent } from "./audit/audit-event.js";
+import type { ApiKey } from "./api-keys/api-key.js";
+import type { AuditEvent, AuditEventType } from "./audit/audit-event.js";
+import type { AuditRecord } from "./audit/audit-record.js";
+import type { OutboxMail } from "./mail/mail-message.js";
+import type { PasswordResetRequest, RecoveryToken, RecoveryTokenPurpose } from "./recovery/recovery-token.js";
 import type { RefreshTokenRecord, Session, SessionRevocationReason } from "./sessions/session.js";
 import type { StoredSigningKey } from "./tokens/signing-key.js";
 import type { User, UserWithPassword } from "./users/user.js";
@@ -53,7 +57,101 @@ export interface SigningKeyStore {
 }
 
 export interface AuditStore {
+  /**
+   * Appends to the hash chain: reads the newest event's hash and writes this one after it. Appends
+   * must be serialised; see the repository for how each database does it.
+   */
   appendAuditEvent(event: AuditEvent): Promise<void>;
+  /** The events whose subject is the user, by time, newest first. */
+  listUserAuditEvents(userId: string, limit: number): Promise<AuditRecord[]>;
+  /** In write order, newest first; `before` is a position from an earlier page. */
+  listAuditEvents(filter: {
+    userId?: string;
+    type?: string;
+    before?: number;
+    limit: number;
+  }): Promise<AuditRecord[]>;
+  /** Events of these types written at or after `since`, oldest first. */
+  listAuditEventsOfTypesSince(types: AuditEventType[], since: number): Promise<AuditRecord[]>;
+  /** The chain in write order: up to `limit` events after `afterPosition`. */
+  readAuditChain(afterPosition: number, limit: number): Promise<AuditRecord[]>;
+  findLatestAuditEventOfType(type: AuditEventType): Promise<AuditRecord | undefined>;
+  /** The newest event that, like every event before it, was written before `cutoff`. */
+  findAuditPruneBoundary(cutoff: number): Promise<AuditRecord | undefined>;
+  countAuditEventsThrough(position: number): Promise<number>;
+  deleteAuditEventsThrough(position: number): Promise<number>;
+}
+
+export interface ApiKeyStore {
+  /** `prefix_taken` when the unique prefix constraint refuses it. */
+  insertApiKey(key: ApiKey): Promise<"inserted" | "prefix_taken">;
+  findApiKeyByPrefix(prefix: string): Promise<ApiKey | undefined>;
+  findApiKeyOfUser(userId: string, id: string): Promise<ApiKey | undefined>;
+  /** The user's keys that are not revoked, newest first. */
+  listLiveApiKeysOfUser(userId: string): Promise<ApiKey[]>;
+  /** True when this call revoked it (it was live). */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+  /** Batched `lastUsedAt` updates; a time never moves backwards. */
+  recordApiKeysLastUsed(uses: { id: string; at: number }[]): Promise<void>;
+}
+
+/** Opaque position in the administrators' user listing: creation time, then id. */
+export interface UserListPosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface UserAdminStore {
+  /** Users in creation order after `after`; `text` matches email or name, case-insensitively. */
+  searchUsers(query: { text: string | null; after: UserListPosition | null; limit: number }): Promise<User[]>;
+  setUserDisabled(id: string, disabledAt: number | null, at: number): Promise<void>;
+  /** Deletes the user and, by cascade, everything they own. True when there was such a user. */
+  deleteUser(id: string): Promise<boolean>;
+}
+
+/** Password-reset and email-verification tokens (stored hashed), and pending reset requests. */
+export interface RecoveryStore {
+  insertRecoveryToken(token: RecoveryToken): Promise<void>;
+  findRecoveryTokenByHash(
+    purpose: RecoveryTokenPurpose,
+    tokenHash: string,
+  ): Promise<RecoveryToken | undefined>;
+  /** Compare-and-swap: true only for the one caller that spent a live token. */
+  spendRecoveryToken(id: string, at: number): Promise<boolean>;
+  /** Spends every live token of the user for `purpose`, so older links die; returns how many. */
+  spendUserRecoveryTokens(userId: string, purpose: RecoveryTokenPurpose, at: number): Promise<number>;
+  deleteRecoveryTokensExpiredBefore(before: number): Promise<number>;
+  markEmailVerified(userId: string, at: number): Promise<void>;
+  insertPasswordResetRequest(request: PasswordResetRequest): Promise<void>;
+  /** Oldest first. */
+  listPasswordResetRequests(limit: number): Promise<PasswordResetRequest[]>;
+  /** Deletes it; true only for the one caller that did (so one worker handles each request). */
+  claimPasswordResetRequest(id: string): Promise<boolean>;
+}
+
+/** The durable outbox the mail worker drains. */
+export interface MailOutboxStore {
+  enqueueMail(mail: OutboxMail): Promise<void>;
+  /**
+   * Leases up to `limit` messages due at `now` (not failed, not leased by another worker) until
+   * `leaseUntil`, oldest due first; each message is leased to one caller only.
+   */
+  claimDueMail(now: number, leaseUntil: number, limit: number): Promise<OutboxMail[]>;
+  /** Delivered: the message (which may hold a link with a token) is deleted. */
+  deleteDeliveredMail(id: string): Promise<void>;
+  scheduleMailRetry(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Given up: kept for the operator with its error, its bodies (and any link) wiped. */
+  markMailFailed(id: string, attempts: number, at: number, error: string): Promise<void>;
+}
+
+/** Where a user signed in before, for the "new sign-in from a new device" notice. */
+export interface SignInHistoryStore {
+  /** The user's most recent sessions but `exceptSessionId`, newest first. */
+  listRecentSignInOrigins(
+    userId: string,
+    exceptSessionId: string,
+    limit: number,
+  ): Promise<{ ip: string | null; userAgent: string | null }[]>;
 }
 
 export interface Stores {
@@ -61,6 +159,11 @@ export interface Stores {
   sessions: SessionStore;
   signingKeys: SigningKeyStore;
   audit: AuditStore;
+  apiKeys: ApiKeyStore;
+  userAdmin: UserAdminStore;
+  recovery: RecoveryStore;
+  mailOutbox: MailOutboxStore;
+  signIns: SignInHistoryStore;
 }
 
 export interface Persistence extends Stores {

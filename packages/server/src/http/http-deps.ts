@@ -1,6 +1,11 @@
 /** What the HTTP layer is given by the composition root (`src/app.ts`). */
 import type { Config } from "../config/config.js";
+import type { UserAdminService } from "../domain/admin/user-admin-service.js";
+import type { ApiKeyService } from "../domain/api-keys/api-key-service.js";
+import type { AuditLogService } from "../domain/audit/audit-log-service.js";
 import type { RequestLimiter } from "../domain/rate-limit/limiter.js";
+import type { EmailVerificationService } from "../domain/recovery/email-verification-service.js";
+import type { PasswordResetService } from "../domain/recovery/password-reset-service.js";
 import type { SessionService } from "../domain/sessions/session-service.js";
 import type { KeyRing } from "../domain/tokens/key-ring.js";
 import type { SigningKeyService } from "../domain/tokens/signing-key-service.js";
@@ -17,6 +22,11 @@ export interface HttpDeps {
   signingKeys: SigningKeyService;
   metrics: AuthMetrics;
   publicEndpointLimiter: RequestLimiter;
+  apiKeys: ApiKeyService;
+  userAdmin: UserAdminService;
+  auditLog: AuditLogService;
+  passwordReset: PasswordResetService;
+  emailVerification: EmailVerificationService;
   /** True when the database answers; for /readyz. */
   databaseReady: () => Promise<boolean>;
 }

@@ -26,6 +26,10 @@ export const PROBLEMS = {
     title: "The refresh token was already used; the session has been revoked",
   },
   account_disabled: { status: 403, title: "The account is disabled" },
+  email_not_verified: {
+    status: 403,
+    title: "The email address is not verified yet; open the link in the verification mail",
+  },
   insufficient_role: { status: 403, title: "The account lacks the role this needs" },
   insufficient_scope: { status: 403, title: "The token lacks the scope this needs" },
   csrf_failed: { status: 403, title: "The CSRF check failed" },

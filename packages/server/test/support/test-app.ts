@@ -49,6 +49,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Argon2 settings; cheap by default. Pass `{}` for the production (OWASP) parameters. */
   hasher?: Partial<PasswordHasherOptions>;
+  /** Turns on the production logger (its redaction included), writing to this stream. */
+  logStream?: { write(line: string): void };
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -68,7 +70,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const built = await buildApp(config, {
     database,
     clock,
-    logger: false,
+    ...(options.logStream === undefined ? { logger: false } : { logStream: options.logStream }),
     hasher: options.hasher ?? { memoryCost: 1024, timeCost: 1 },
   });
   const { app } = built;

@@ -6,7 +6,20 @@ export type AuditEventType =
   | "session.revoked"
   | "password.changed"
   | "refresh_token.reused"
-  | "signing_key.rotated";
+  | "signing_key.rotated"
+  | "api_key.created"
+  | "api_key.revoked"
+  | "user.roles_changed"
+  | "user.disabled"
+  | "user.enabled"
+  | "user.deleted"
+  | "audit.pruned"
+  | "password.reset_requested"
+  | "password.reset"
+  | "email.verification_sent"
+  | "email.verified"
+  | "registration.duplicated"
+  | "new_device.signed_in";
 
 export interface AuditEvent {
   type: AuditEventType;

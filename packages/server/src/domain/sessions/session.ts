@@ -31,5 +31,6 @@ export type SessionRevocationReason =
   | "logout"
   | "logout_all"
   | "password_changed"
+  | "password_reset"
   | "refresh_token_reused"
   | "revoked";

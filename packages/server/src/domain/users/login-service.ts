@@ -6,6 +6,7 @@
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
+import type { AccountNotifier } from "../notifications/account-notifier.js";
 import { isBcryptHash, type PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
@@ -22,7 +23,7 @@ export interface LoginInput {
 
 export type LoginOutcome =
   | { ok: true; user: User; grant: TokenGrant }
-  | { ok: false; code: "invalid_credentials" | "account_disabled" }
+  | { ok: false; code: "invalid_credentials" | "account_disabled" | "email_not_verified" }
   | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
 
 export interface LoginServiceDeps {
@@ -33,6 +34,10 @@ export interface LoginServiceDeps {
   sessions: SessionService;
   /** Told when upgrading a hash failed; login goes on regardless. */
   onRehashFailure?: (error: unknown) => void;
+  /** PORTCULLIS_REQUIRE_VERIFIED_EMAIL: the right password of an unverified address gets `email_not_verified`. */
+  requireVerifiedEmail: boolean;
+  /** Mails the user, inside the login's transaction, when the sign-in comes from a new device. */
+  notifier: Pick<AccountNotifier, "notifySignIn">;
 }
 
 export interface LoginService {
@@ -104,6 +109,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         details: { sessionId: grant.session.id, amr: "pwd" },
         at: clock.now(),
       });
+      await deps.notifier.notifySignIn(stores, user, grant.session, client);
       return { ok: true, user, grant } as const;
     });
   }
@@ -123,7 +129,22 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         return { ok: false, code: "invalid_credentials" };
       }
       await throttle.recordSuccess(throttleKey, client.ip);
-      if (account.disabledAt !== null) return { ok: false, code: "account_disabled" };
+      if (account.disabledAt !== null) {
+        // A refused sign-in is a failed one for the audit log (ASVS 16.3.1), with its reason.
+        await persistence.audit.appendAuditEvent({
+          type: "login.failed",
+          userId: account.id,
+          actorId: null,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          details: { reason: "account_disabled" },
+          at: clock.now(),
+        });
+        return { ok: false, code: "account_disabled" };
+      }
+      // Like a disabled account, an unverified address is only revealed to someone with the password.
+      if (deps.requireVerifiedEmail && !account.emailVerified)
+        return { ok: false, code: "email_not_verified" };
       if (check.needsRehash) await upgradeHash(account, password);
       return openSession(account, input, client);
     },

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
+import type { AccountNotifier } from "../notifications/account-notifier.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import {
   normalizePassword,
@@ -14,9 +15,10 @@ import {
 } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
+import type { EmailVerificationService } from "../recovery/email-verification-service.js";
 import type { SessionService } from "../sessions/session-service.js";
 import { normalizeEmail } from "./email.js";
-import { DEFAULT_ROLES, type User } from "./user.js";
+import { DEFAULT_ROLES, type User, type UserWithPassword } from "./user.js";
 
 export type RegisterOutcome =
   | { ok: true; user: User }
@@ -37,6 +39,15 @@ export interface UserServiceDeps {
   policy: PasswordPolicy;
   sessions: SessionService;
   throttle: LoginThrottle;
+  /** Queues the verification mail inside the registration's transaction. */
+  verification: Pick<EmailVerificationService, "sendVerificationIn">;
+  /** "Password changed" and "someone tried to register with your address" mail. */
+  notifier: Pick<AccountNotifier, "notifyPasswordChanged" | "notifyRegistrationAttempt">;
+  /**
+   * PORTCULLIS_EMAIL_TAKEN: `conflict` answers `email_taken` at once; `notify` also mails the
+   * owner and spends the hash a new account would, so the caller cannot tell the two apart by time.
+   */
+  emailTaken: "conflict" | "notify";
 }
 
 export interface CreateUserInput {
@@ -72,9 +83,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
     const weaknesses = policy.check(password, { email });
     if (weaknesses.length > 0) return { ok: false, code: "weak_password", weaknesses };
     // Cheap pre-check so a taken address does not cost a hash; the unique index decides races.
-    if ((await persistence.users.findUserWithPasswordByEmail(email)) !== undefined) {
-      return { ok: false, code: "email_taken" };
-    }
+    const owner = await persistence.users.findUserWithPasswordByEmail(email);
+    if (owner !== undefined) return emailTaken(owner, password, client);
     const passwordHash = await hasher.hash(password);
     const now = clock.now();
     const user: User = {
@@ -98,9 +108,26 @@ export function createUserService(deps: UserServiceDeps): UserService {
         details: {},
         at: now,
       });
+      if (!user.emailVerified) await deps.verification.sendVerificationIn(stores, user, client);
       return true;
     });
     return inserted ? { ok: true, user } : { ok: false, code: "email_taken" };
+  }
+
+  /** Registration with a taken address; with the `notify` policy the owner hears of it (never for operators). */
+  async function emailTaken(
+    owner: UserWithPassword,
+    password: string,
+    client: ClientContext | null,
+  ): Promise<RegisterOutcome> {
+    if (deps.emailTaken === "notify" && client !== null) {
+      await hasher.hash(password);
+      const { passwordHash: _hash, ...user } = owner;
+      await persistence.transaction((stores) =>
+        deps.notifier.notifyRegistrationAttempt(stores, user, client),
+      );
+    }
+    return { ok: false, code: "email_taken" };
   }
 
   return {
@@ -151,6 +178,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
           details: { sessionsRevoked: ids.length },
           at: now,
         });
+        await deps.notifier.notifyPasswordChanged(stores, user, client);
         return ids;
       });
       await deps.sessions.announceRevokedSessions(revoked);

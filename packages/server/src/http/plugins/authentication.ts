@@ -1,7 +1,8 @@
 /**
  * Authentication of API requests. `request.auth` is declared up front (null) and filled by the
  * `authenticate` hook that protected routes list in `onRequest`. Each kind of credential (a
- * bearer access token now; the session cookie and API keys plug in the same way) is a
+ * bearer access token; an `X-API-Key` on routes with `config: { apiKey: true }`; the session
+ * cookie will plug in the same way) is a
  * `CredentialResolver`; the first one whose credential is present decides. A bearer token is
  * verified locally: signature (or the verified-token cache) and the in-memory revocation set,
  * no I/O. No credentials: 401 `unauthenticated`; a credential that fails: 401 with the
@@ -9,6 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import type { ApiKeyService } from "../../domain/api-keys/api-key-service.js";
 import type { SessionService } from "../../domain/sessions/session-service.js";
 import { type ProblemCode, ProblemError } from "../problem.js";
 
@@ -42,6 +44,10 @@ declare module "fastify" {
   }
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts `X-API-Key` (API.md: "where an endpoint says so"). */
+    apiKey?: boolean;
   }
 }
 
@@ -79,6 +85,38 @@ export function bearerTokenResolver(sessions: SessionService): CredentialResolve
         authTime: claims.auth_time,
         scope: claims.scope,
         credential: "bearer",
+      };
+    },
+  };
+}
+
+/**
+ * `X-API-Key`, on routes that opt in with `config: { apiKey: true }`; elsewhere the header is as
+ * good as absent. Never read from the query string (ASVS 14.2.1: no secrets in URLs). The key
+ * is looked up by its prefix (one indexed read) and its owner checked on every use; the caller
+ * acts with the owner's current roles and exactly the key's scopes.
+ */
+export function apiKeyResolver(apiKeys: ApiKeyService): CredentialResolver {
+  return {
+    kind: "api_key",
+    invalidCode: "invalid_api_key",
+    isPresent: (request) =>
+      request.routeOptions.config.apiKey === true &&
+      request.headers["x-api-key"] !== undefined &&
+      request.headers["x-api-key"] !== "",
+    async resolve(request) {
+      const presented = request.headers["x-api-key"];
+      if (typeof presented !== "string") return null;
+      const found = await apiKeys.authenticate(presented.trim());
+      if (found === null) return null;
+      return {
+        userId: found.user.id,
+        sessionId: null,
+        roles: found.user.roles,
+        amr: [],
+        authTime: Math.floor(found.key.createdAt / 1000),
+        scope: found.key.scopes.join(" "),
+        credential: "api_key",
       };
     },
   };

@@ -1,25 +1,165 @@
-/** The audit log in SQL: append-only. */
+/**
+ * The audit log in SQL: append-only, and a hash chain (see domain/audit/audit-chain.ts). Each
+ * append reads the newest event's hash and writes the new event after it, inside a transaction:
+ * the caller's, so the event commits or rolls back with the act it records, or its own.
+ *
+ * Appends must be serialised, or two of them would follow the same event and fork the chain.
+ * On SQLite the one connection runs one transaction at a time (Kysely queues the others), and a
+ * second process (the CLI) is refused by SQLite's write lock rather than forking. On PostgreSQL
+ * every append must first take a transaction-scoped lock, e.g.
+ * `select pg_advisory_xact_lock(<a constant for the audit chain>)`, before reading the head, and
+ * hold it to commit (TODO(issue 3)).
+ */
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
+import { GENESIS_HASH, hashAuditEvent } from "../../domain/audit/audit-chain.js";
+import type { AuditEvent } from "../../domain/audit/audit-event.js";
+import type { AuditRecord } from "../../domain/audit/audit-record.js";
 import type { AuditStore } from "../../domain/persistence.js";
-import type { Database } from "./schema.js";
+import type { AuditEventsTable, Database } from "./schema.js";
+
+function toRecord(row: Selectable<AuditEventsTable>): AuditRecord {
+  return {
+    position: Number(row.seq),
+    id: row.id,
+    type: row.type,
+    userId: row.user_id,
+    actorId: row.actor_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: row.details,
+    at: Number(row.at),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+async function appendInTransaction(trx: Kysely<Database>, event: AuditEvent): Promise<void> {
+  const head = await trx
+    .selectFrom("audit_events")
+    .select("hash")
+    .orderBy("seq", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const fields = {
+    id: randomUUID(),
+    type: event.type,
+    userId: event.userId,
+    actorId: event.actorId,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    details: JSON.stringify(event.details),
+    at: event.at,
+  };
+  await trx
+    .insertInto("audit_events")
+    .values({
+      id: fields.id,
+      type: fields.type,
+      user_id: fields.userId,
+      actor_id: fields.actorId,
+      ip: fields.ip,
+      user_agent: fields.userAgent,
+      details: fields.details,
+      at: fields.at,
+      prev_hash: prevHash,
+      hash: hashAuditEvent(prevHash, fields),
+    })
+    .execute();
+}
 
 export function createAuditRepository(db: Kysely<Database>): AuditStore {
   return {
     async appendAuditEvent(event) {
-      await db
-        .insertInto("audit_events")
-        .values({
-          id: randomUUID(),
-          type: event.type,
-          user_id: event.userId,
-          actor_id: event.actorId,
-          ip: event.ip,
-          user_agent: event.userAgent,
-          details: JSON.stringify(event.details),
-          at: event.at,
-        })
+      if (db.isTransaction) await appendInTransaction(db, event);
+      else await db.transaction().execute((trx) => appendInTransaction(trx, event));
+    },
+
+    async listUserAuditEvents(userId, limit) {
+      // By time: events are appended in commit order, which may differ by a few milliseconds.
+      const rows = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .orderBy("at", "desc")
+        .orderBy("seq", "desc")
+        .limit(limit)
         .execute();
+      return rows.map(toRecord);
+    },
+
+    async listAuditEvents(filter) {
+      let query = db.selectFrom("audit_events").selectAll();
+      if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
+      if (filter.type !== undefined) query = query.where("type", "=", filter.type);
+      if (filter.before !== undefined) query = query.where("seq", "<", filter.before);
+      const rows = await query.orderBy("seq", "desc").limit(filter.limit).execute();
+      return rows.map(toRecord);
+    },
+
+    async listAuditEventsOfTypesSince(types, since) {
+      if (types.length === 0) return [];
+      const rows = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("type", "in", types)
+        .where("at", ">=", since)
+        .orderBy("seq", "asc")
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    async readAuditChain(afterPosition, limit) {
+      const rows = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("seq", ">", afterPosition)
+        .orderBy("seq", "asc")
+        .limit(limit)
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    async findLatestAuditEventOfType(type) {
+      const row = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("type", "=", type)
+        .orderBy("seq", "desc")
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async findAuditPruneBoundary(cutoff) {
+      // Only a prefix of the log may go, or the chain would have a hole: stop before the first
+      // event that is still within the retention period, however old the ones after it are.
+      const firstKept = await db
+        .selectFrom("audit_events")
+        .select((eb) => eb.fn.min("seq").as("seq"))
+        .where("at", ">=", cutoff)
+        .executeTakeFirst();
+      let query = db.selectFrom("audit_events").selectAll();
+      if (firstKept?.seq !== null && firstKept?.seq !== undefined) {
+        query = query.where("seq", "<", Number(firstKept.seq));
+      }
+      const row = await query.orderBy("seq", "desc").limit(1).executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async countAuditEventsThrough(position) {
+      const row = await db
+        .selectFrom("audit_events")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .where("seq", "<=", position)
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
+
+    async deleteAuditEventsThrough(position) {
+      const result = await db.deleteFrom("audit_events").where("seq", "<=", position).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

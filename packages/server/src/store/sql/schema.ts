@@ -61,12 +61,70 @@ export interface AuditEventsTable {
   user_agent: string | null;
   details: string;
   at: number;
+  /** The hash chain (migration 0003): the previous event's hash, and this event's. */
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Migration 0002: the durable mail outbox. */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  user_id: string | null;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  failed_at: number | null;
+}
+
+/** Migration 0002: password-reset and email-verification tokens, by SHA-256. */
+export interface RecoveryTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  token_hash: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Migration 0002: forgot-password requests waiting for the worker. */
+export interface PasswordResetRequestsTable {
+  id: string;
+  email: string;
+  ip: string | null;
+  user_agent: string | null;
+  requested_at: number;
 }
 
 export interface Database {
+  mail_outbox: MailOutboxTable;
+  recovery_tokens: RecoveryTokensTable;
+  password_reset_requests: PasswordResetRequestsTable;
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
+  api_keys: ApiKeysTable;
 }

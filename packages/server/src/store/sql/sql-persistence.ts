@@ -1,10 +1,15 @@
 /** Binds the repositories to a database, or to one transaction of it. */
 import { type Kysely, sql } from "kysely";
 import type { Persistence, Stores } from "../../domain/persistence.js";
+import { createApiKeyRepository } from "./api-key-repository.js";
 import { createAuditRepository } from "./audit-repository.js";
+import { createMailOutboxRepository } from "./mail-outbox-repository.js";
+import { createRecoveryRepository } from "./recovery-repository.js";
 import type { Database } from "./schema.js";
 import { createSessionRepository } from "./session-repository.js";
+import { createSignInHistoryRepository } from "./sign-in-history-repository.js";
 import { createSigningKeyRepository } from "./signing-key-repository.js";
+import { createUserAdminRepository } from "./user-admin-repository.js";
 import { createUserRepository } from "./user-repository.js";
 
 function createStores(db: Kysely<Database>): Stores {
@@ -13,6 +18,11 @@ function createStores(db: Kysely<Database>): Stores {
     sessions: createSessionRepository(db),
     signingKeys: createSigningKeyRepository(db),
     audit: createAuditRepository(db),
+    apiKeys: createApiKeyRepository(db),
+    userAdmin: createUserAdminRepository(db),
+    recovery: createRecoveryRepository(db),
+    mailOutbox: createMailOutboxRepository(db),
+    signIns: createSignInHistoryRepository(db),
   };
 }
 

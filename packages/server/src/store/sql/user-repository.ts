@@ -5,7 +5,7 @@ import type { User, UserWithPassword } from "../../domain/users/user.js";
 import type { Database, UsersTable } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
 
-function toUser(row: Selectable<UsersTable>): UserWithPassword {
+export function toUser(row: Selectable<UsersTable>): UserWithPassword {
   return {
     id: row.id,
     email: row.email,
@@ -19,7 +19,7 @@ function toUser(row: Selectable<UsersTable>): UserWithPassword {
   };
 }
 
-function withoutPassword(user: UserWithPassword): User {
+export function withoutPassword(user: UserWithPassword): User {
   const { passwordHash: _omitted, ...rest } = user;
   return rest;
 }

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import type { TokenGrant } from "../../../domain/sessions/session-service.js";
+import { sendAccepted } from "../../accepted.js";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
@@ -54,6 +55,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     { schema: RegisterSchema, onRequest: limitPerClientAddress(deps.publicEndpointLimiter, "register") },
     async (request, reply) => {
       const outcome = await deps.users.register(request.body, clientContext(request));
+      // PORTCULLIS_EMAIL_TAKEN=notify: new and taken addresses get the same answer (the owner gets a mail).
+      if (config.emailTaken === "notify" && (outcome.ok || outcome.code === "email_taken")) {
+        return sendAccepted(reply);
+      }
       if (outcome.ok) return reply.code(201).send({ user: presentUser(outcome.user) });
       switch (outcome.code) {
         case "invalid_email":

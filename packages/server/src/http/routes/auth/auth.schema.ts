@@ -19,7 +19,13 @@ export const RegisterSchema = {
     },
     { additionalProperties: false },
   ),
-  response: { 201: Type.Object({ user: Type.Ref(UserSchema) }), ...problemResponses(400, 409, 429) },
+  response: {
+    201: Type.Object({ user: Type.Ref(UserSchema) }),
+    202: Type.Null({
+      description: "With PORTCULLIS_EMAIL_TAKEN=notify: accepted, for new and taken addresses alike",
+    }),
+    ...problemResponses(400, 409, 429),
+  },
 };
 
 export const LoginSchema = {

@@ -11,7 +11,8 @@ import { ChangePasswordSchema, GetMeSchema, PatchMeSchema } from "./me.schema.js
 export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
   app.addHook("onRequest", app.authenticate);
 
-  app.get("/v1/me", { schema: GetMeSchema }, async (request) => {
+  // API.md: "Bearer, cookie or API key"; an API key needs no scope to say whose it is.
+  app.get("/v1/me", { schema: GetMeSchema, config: { apiKey: true } }, async (request) => {
     const user = await deps.users.getUser(requireAuth(request).userId);
     // A token can outlive a deleted account only until revocation catches up; never a 500.
     if (user === undefined) throw new ProblemError("invalid_token");

@@ -7,7 +7,7 @@ const security = [{ bearerAuth: [] }];
 export const GetMeSchema = {
   tags: ["me"],
   summary: "The signed-in user",
-  security,
+  security: [...security, { apiKey: [] }],
   response: { 200: Type.Object({ user: Type.Ref(UserSchema) }), ...problemResponses(401) },
 };
 

@@ -1,0 +1,56 @@
+/**
+ * Mail as the domain sees it. The domain decides WHAT to tell a user (a `MailIntent`: the kind
+ * of message and its facts); `src/mail/` decides HOW (templates, SMTP, the outbox folder). A
+ * message is rendered through the `MailComposer` port and written to the durable outbox
+ * (`MailOutboxStore`) in the same transaction as the act that causes it, so a rolled-back act
+ * sends nothing and a committed one loses nothing; a background worker delivers it later.
+ */
+
+/** Every kind of message Portcullis sends. */
+export type MailKind =
+  | "email_verification"
+  | "password_reset"
+  | "password_changed"
+  | "new_sign_in"
+  | "registration_attempt";
+
+/** Where an act came from, as told to the user ("from 203.0.113.7, Firefox on Linux"). */
+export interface MailOrigin {
+  /** When it happened, epoch milliseconds. */
+  at: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What to say, before any template is applied. Links are built from the public URL only. */
+export type MailIntent =
+  | { kind: "email_verification"; to: string; link: string; expiresAt: number }
+  | { kind: "password_reset"; to: string; link: string; expiresAt: number; origin: MailOrigin }
+  | { kind: "password_changed"; to: string; origin: MailOrigin }
+  | { kind: "new_sign_in"; to: string; origin: MailOrigin }
+  | { kind: "registration_attempt"; to: string; origin: MailOrigin };
+
+/** A message ready to send: what the outbox stores and the outbox folder writes. */
+export interface RenderedMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Renders an intent with the configured templates. Pure; throws only on a programming error. */
+export interface MailComposer {
+  compose(intent: MailIntent): RenderedMail;
+}
+
+/** One row of the durable outbox. */
+export interface OutboxMail extends RenderedMail {
+  id: string;
+  kind: MailKind;
+  /** The account it concerns; its pending mail goes when the account does. */
+  userId: string | null;
+  createdAt: number;
+  /** Delivery attempts made so far. */
+  attempts: number;
+  nextAttemptAt: number;
+}

@@ -1,0 +1,183 @@
+/**
+ * The built-in mail templates: for each kind a subject, a plain-text body and an HTML body, with
+ * `{{name}}` placeholders. The HTML is deliberately plain: one column, system fonts, real text
+ * (no images), a `lang`, link text that says where it goes and the address spelled out beside
+ * it, colours with a contrast above WCAG AA. Every value is HTML-escaped when it goes into
+ * HTML. A folder named by PORTCULLIS_MAIL_TEMPLATES may override any part (see mail-composer.ts).
+ */
+import type { MailKind } from "../domain/mail/mail-message.js";
+
+export interface MailTemplate {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Placeholders every template may use. */
+export const COMMON_VARIABLES = ["productName", "email", "publicUrl"] as const;
+
+/** The placeholders each kind offers on top of the common ones. */
+export const KIND_VARIABLES: Record<MailKind, readonly string[]> = {
+  email_verification: ["link", "expiresIn"],
+  password_reset: ["link", "expiresIn", "time", "ip", "userAgent"],
+  password_changed: ["time", "ip", "userAgent"],
+  new_sign_in: ["time", "ip", "userAgent"],
+  registration_attempt: ["time", "ip", "userAgent"],
+};
+
+/** File-name stem of each kind in a template folder: `password-reset.subject.txt`, `.txt`, `.html`. */
+export const KIND_FILE_STEMS: Record<MailKind, string> = {
+  email_verification: "email-verification",
+  password_reset: "password-reset",
+  password_changed: "password-changed",
+  new_sign_in: "new-sign-in",
+  registration_attempt: "registration-attempt",
+};
+
+const FOOTER_TEXT = `--
+This message was sent by {{productName}} ({{publicUrl}}) to {{email}}.`;
+
+function layout(title: string, content: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+</head>
+<body style="margin:0;padding:24px;background:#ffffff;color:#1a1a1a;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5">
+<main style="max-width:560px;margin:0 auto">
+${content}
+<hr style="border:none;border-top:1px solid #d0d0d0;margin:32px 0 16px">
+<p style="color:#4a4a4a;font-size:14px">This message was sent by {{productName}} (<a href="{{publicUrl}}" style="color:#1f4fd1">{{publicUrl}}</a>) to {{email}}.</p>
+</main>
+</body>
+</html>
+`;
+}
+
+function button(label: string): string {
+  return `<p><a href="{{link}}" style="display:inline-block;padding:12px 20px;background:#1f4fd1;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">${label}</a></p>
+<p>If the button does not work, copy this address into your browser:<br><a href="{{link}}" style="color:#1f4fd1;word-break:break-all">{{link}}</a></p>`;
+}
+
+const ORIGIN_HTML = `<ul>
+<li>When: {{time}}</li>
+<li>Address: {{ip}}</li>
+<li>Browser or app: {{userAgent}}</li>
+</ul>`;
+
+const ORIGIN_TEXT = `When: {{time}}
+Address: {{ip}}
+Browser or app: {{userAgent}}`;
+
+export const DEFAULT_TEMPLATES: Record<MailKind, MailTemplate> = {
+  email_verification: {
+    subject: "Confirm your email address for {{productName}}",
+    text: `Hello,
+
+Please confirm that {{email}} is your email address by opening this link:
+
+{{link}}
+
+The link works once and expires in {{expiresIn}}. If you did not create an account with {{productName}}, you can ignore this message.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Confirm your email address",
+      `<h1 style="font-size:22px">Confirm your email address</h1>
+<p>Please confirm that {{email}} is your email address.</p>
+${button("Confirm my email address")}
+<p>The link works once and expires in {{expiresIn}}. If you did not create an account with {{productName}}, you can ignore this message.</p>`,
+    ),
+  },
+  password_reset: {
+    subject: "Reset your {{productName}} password",
+    text: `Hello,
+
+Someone asked to reset the password of the {{productName}} account for {{email}}. To choose a new password, open this link:
+
+{{link}}
+
+The link works once and expires in {{expiresIn}}. Resetting your password signs you out everywhere.
+
+The request came from:
+${ORIGIN_TEXT}
+
+If you did not ask for this, ignore this message: your password stays as it is.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Reset your password",
+      `<h1 style="font-size:22px">Reset your password</h1>
+<p>Someone asked to reset the password of the {{productName}} account for {{email}}.</p>
+${button("Choose a new password")}
+<p>The link works once and expires in {{expiresIn}}. Resetting your password signs you out everywhere.</p>
+<p>The request came from:</p>
+${ORIGIN_HTML}
+<p>If you did not ask for this, ignore this message: your password stays as it is.</p>`,
+    ),
+  },
+  password_changed: {
+    subject: "Your {{productName}} password was changed",
+    text: `Hello,
+
+The password of the {{productName}} account for {{email}} was just changed.
+
+${ORIGIN_TEXT}
+
+If this was you, there is nothing to do. If it was not, reset your password at once and review your account at {{publicUrl}}.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Your password was changed",
+      `<h1 style="font-size:22px">Your password was changed</h1>
+<p>The password of the {{productName}} account for {{email}} was just changed.</p>
+${ORIGIN_HTML}
+<p>If this was you, there is nothing to do. If it was not, reset your password at once and review your account at <a href="{{publicUrl}}" style="color:#1f4fd1">{{publicUrl}}</a>.</p>`,
+    ),
+  },
+  new_sign_in: {
+    subject: "New sign-in to your {{productName}} account",
+    text: `Hello,
+
+Your {{productName}} account ({{email}}) was just signed in to from a device we have not seen before.
+
+${ORIGIN_TEXT}
+
+If this was you, there is nothing to do. If it was not, change your password at once: that also signs out every other device.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "New sign-in to your account",
+      `<h1 style="font-size:22px">New sign-in to your account</h1>
+<p>Your {{productName}} account ({{email}}) was just signed in to from a device we have not seen before.</p>
+${ORIGIN_HTML}
+<p>If this was you, there is nothing to do. If it was not, change your password at once: that also signs out every other device.</p>`,
+    ),
+  },
+  registration_attempt: {
+    subject: "Someone tried to create a {{productName}} account with your address",
+    text: `Hello,
+
+Someone tried to create a new {{productName}} account with {{email}}, but you already have one.
+
+${ORIGIN_TEXT}
+
+If this was you: you can simply sign in, or reset your password if you forgot it. If it was not you, you can ignore this message; nothing was changed.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Someone tried to register with your address",
+      `<h1 style="font-size:22px">Someone tried to register with your address</h1>
+<p>Someone tried to create a new {{productName}} account with {{email}}, but you already have one.</p>
+${ORIGIN_HTML}
+<p>If this was you: you can simply sign in, or reset your password if you forgot it. If it was not you, you can ignore this message; nothing was changed.</p>`,
+    ),
+  },
+};
