@@ -20,18 +20,29 @@ import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
 import type { Persistence } from "./domain/persistence.js";
 import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
+import { createCsrfTokens, deriveCsrfKey } from "./domain/sessions/csrf-token.js";
 import { createRevocationSet, type RevocationBus, type RevocationSet } from "./domain/sessions/revocation.js";
 import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
+import { createStepUpPolicy, type StepUpPolicy } from "./domain/sessions/step-up.js";
 import { createAccessTokenIssuer, createAccessTokenVerifier } from "./domain/tokens/access-token.js";
 import { deriveKeyEncryptionKey } from "./domain/tokens/key-encryption.js";
 import type { KeyRing } from "./domain/tokens/key-ring.js";
 import { createSigningKeyService, type SigningKeyService } from "./domain/tokens/signing-key-service.js";
 import type { LoginService } from "./domain/users/login-service.js";
 import { createLoginService } from "./domain/users/login-service.js";
+import {
+  createReauthenticationService,
+  type ReauthenticationService,
+} from "./domain/users/reauthentication-service.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { LOG_SERIALIZERS } from "./http/log-serializers.js";
-import { apiKeyResolver, authentication, bearerTokenResolver } from "./http/plugins/authentication.js";
+import {
+  apiKeyResolver,
+  authentication,
+  bearerTokenResolver,
+  sessionCookieResolver,
+} from "./http/plugins/authentication.js";
 import { errorHandling } from "./http/plugins/error-handling.js";
 import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
 import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
@@ -39,11 +50,13 @@ import { securityHeaders } from "./http/plugins/security-headers.js";
 import { adminRoutes } from "./http/routes/admin/admin-routes.js";
 import { apiKeysRoutes } from "./http/routes/api-keys/api-keys-routes.js";
 import { authRoutes } from "./http/routes/auth/auth-routes.js";
+import { csrfRoutes } from "./http/routes/auth/csrf-routes.js";
 import { discoveryRoutes } from "./http/routes/discovery/discovery-routes.js";
 import { meEventsRoutes } from "./http/routes/me/me-events-routes.js";
 import { meRoutes } from "./http/routes/me/me-routes.js";
 import { operationsRoutes } from "./http/routes/operations/operations-routes.js";
 import { recoveryRoutes } from "./http/routes/recovery/recovery-routes.js";
+import { sessionsRoutes } from "./http/routes/sessions/sessions-routes.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { type AccountMailServices, createAccountMailServices } from "./mail/account-mail-services.js";
 import type { MailLog } from "./mail/mail-delivery.js";
@@ -79,6 +92,8 @@ export interface AppServices {
   users: UserService;
   sessions: SessionService;
   signingKeys: SigningKeyService;
+  /** The keys in use; `version` changes only when the set of keys does. */
+  keyRing: KeyRing;
   apiKeys: ApiKeyService;
   userAdmin: UserAdminService;
   auditLog: AuditLogService;
@@ -112,6 +127,8 @@ export const LOG_REDACTIONS = [
 
 export interface Services extends AppServices {
   login: LoginService;
+  reauthentication: ReauthenticationService;
+  stepUp: StepUpPolicy;
   keyRing: KeyRing;
   metrics: AuthMetrics;
   persistence: Persistence;
@@ -170,6 +187,8 @@ export async function createServices(
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     rememberMeTtlSeconds: config.rememberMeTtlSeconds,
+    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    clientBinding: config.sessionBinding,
   });
   const unsubscribe = bus.subscribe((event) => revocations.apply(event));
   await sessions.loadRevocations();
@@ -242,6 +261,9 @@ export async function createServices(
     notifier: accountMail.notifier,
   });
 
+  const reauthentication = createReauthenticationService({ persistence, hasher, throttle, sessions });
+  const stepUp = createStepUpPolicy({ clock, windowSeconds: config.reauthWindowSeconds });
+
   const timers = [
     setInterval(() => {
       signingKeys.reload().catch((error: unknown) => log.warn({ err: error }, "signing key reload failed"));
@@ -261,6 +283,8 @@ export async function createServices(
   return {
     users,
     login,
+    reauthentication,
+    stepUp,
     sessions,
     signingKeys,
     keyRing,
@@ -309,6 +333,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     error: (object, message) => app.log.error(object, message),
   });
   const { users, login, sessions, signingKeys, keyRing, metrics, persistence } = services;
+  const csrf = createCsrfTokens(deriveCsrfKey(config.secret));
 
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(errorHandling);
@@ -317,7 +342,15 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(fastifyCookie);
   await app.register(httpMetrics, { metrics });
   await app.register(authentication, {
-    resolvers: [bearerTokenResolver(sessions), apiKeyResolver(services.apiKeys)],
+    // Bearer first: it wins when a request also carries the session cookie.
+    resolvers: [
+      bearerTokenResolver(sessions),
+      apiKeyResolver(services.apiKeys),
+      sessionCookieResolver(sessions, config.secureCookies, {
+        tokens: csrf,
+        origin: new URL(config.publicUrl).origin,
+      }),
+    ],
   });
   await app.register(fastifySwagger, {
     openapi: {
@@ -328,6 +361,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
           apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+          sessionCookie: { type: "apiKey", in: "cookie", name: "pc_session" },
         },
       },
     },
@@ -355,9 +389,13 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     auditLog: services.auditLog,
     passwordReset: services.accountMail.passwordReset,
     emailVerification: services.accountMail.emailVerification,
+    csrf,
+    stepUp: services.stepUp,
+    reauthentication: services.reauthentication,
     databaseReady: () => persistence.ping(),
   };
   await app.register(authRoutes, httpDeps);
+  await app.register(csrfRoutes, httpDeps);
   await app.register(meRoutes, httpDeps);
   await app.register(meEventsRoutes, httpDeps);
   await app.register(apiKeysRoutes, httpDeps);
@@ -365,6 +403,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(discoveryRoutes, httpDeps);
   await app.register(operationsRoutes, httpDeps);
   await app.register(recoveryRoutes, httpDeps);
+  await app.register(sessionsRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // Uses gathered since the last timer tick are written at shutdown. `preClose`, because onClose
@@ -386,6 +425,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
       users,
       sessions,
       signingKeys,
+      keyRing,
       apiKeys: services.apiKeys,
       userAdmin: services.userAdmin,
       auditLog: services.auditLog,

@@ -72,6 +72,26 @@ export const ConfigSchema = Type.Object({
     default: "30d",
     description: "Session lifetime when the login asked for `rememberMe`.",
   }),
+  PORTCULLIS_SESSION_IDLE_TIMEOUT: Type.String({
+    pattern: DURATION,
+    default: "30m",
+    description:
+      "A cookie session (without `rememberMe`) ends after this long without a request; each request moves the deadline on (at most one write a minute). Its absolute lifetime is PORTCULLIS_REFRESH_TOKEN_TTL, or PORTCULLIS_REMEMBER_ME_TTL with `rememberMe`.",
+  }),
+  PORTCULLIS_SESSION_BINDING: Type.Union(
+    [Type.Literal("off"), Type.Literal("user-agent"), Type.Literal("address"), Type.Literal("both")],
+    {
+      default: "off",
+      description:
+        "Bind cookie sessions and refresh tokens to the client that signed in: its user-agent family (versions ignored), its address prefix (/24, /64), or both; a mismatch is refused as an invalid credential. Off by default: it also ends sessions of users who switch networks or browsers.",
+    },
+  ),
+  PORTCULLIS_REAUTH_WINDOW: Type.String({
+    pattern: DURATION,
+    default: "10m",
+    description:
+      "Step-up: sensitive acts (password change, API key creation) need a sign-in or `POST /v1/auth/reauthenticate` no older than this (from `auth_time`); otherwise 401 `reauthentication_required`.",
+  }),
   PORTCULLIS_LOGIN_RATE_LIMIT: Type.String({
     pattern: RATE_LIMIT,
     default: "10/15m",

@@ -30,6 +30,9 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly rememberMeTtlSeconds: number;
+  readonly sessionIdleTimeoutSeconds: number;
+  readonly reauthWindowSeconds: number;
+  readonly sessionBinding: { readonly userAgent: boolean; readonly address: boolean };
   readonly loginRateLimit: RateLimitSetting | null;
   readonly rateLimit: RateLimitSetting | null;
   /** Forgot-password and verification-resend requests per email address; null when off. */
@@ -182,7 +185,11 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
   if (valid("PORTCULLIS_ACCESS_TOKEN_TTL") && parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL) > 86_400) {
     problems.push("PORTCULLIS_ACCESS_TOKEN_TTL: at most 24h (15m is advised)");
   }
-  for (const name of ["PORTCULLIS_REFRESH_TOKEN_TTL", "PORTCULLIS_REMEMBER_ME_TTL"] as const) {
+  for (const name of [
+    "PORTCULLIS_REFRESH_TOKEN_TTL",
+    "PORTCULLIS_REMEMBER_ME_TTL",
+    "PORTCULLIS_SESSION_IDLE_TIMEOUT",
+  ] as const) {
     if (valid(name) && parseDuration(raw[name]) > MAX_SESSION_SECONDS) problems.push(`${name}: at most 400d`);
   }
   if (
@@ -246,6 +253,12 @@ function resolveConfig(raw: RawConfig): Config {
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     rememberMeTtlSeconds,
+    sessionIdleTimeoutSeconds: parseDuration(raw.PORTCULLIS_SESSION_IDLE_TIMEOUT),
+    reauthWindowSeconds: parseDuration(raw.PORTCULLIS_REAUTH_WINDOW),
+    sessionBinding: Object.freeze({
+      userAgent: raw.PORTCULLIS_SESSION_BINDING === "user-agent" || raw.PORTCULLIS_SESSION_BINDING === "both",
+      address: raw.PORTCULLIS_SESSION_BINDING === "address" || raw.PORTCULLIS_SESSION_BINDING === "both",
+    }),
     loginRateLimit,
     rateLimit: parseRateLimit(raw.PORTCULLIS_RATE_LIMIT),
     emailRateLimit: parseRateLimit(raw.PORTCULLIS_EMAIL_RATE_LIMIT),

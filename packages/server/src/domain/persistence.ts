@@ -8,7 +8,12 @@ import type { AuditEvent, AuditEventType } from "./audit/audit-event.js";
 import type { AuditRecord } from "./audit/audit-record.js";
 import type { OutboxMail } from "./mail/mail-message.js";
 import type { PasswordResetRequest, RecoveryToken, RecoveryTokenPurpose } from "./recovery/recovery-token.js";
-import type { RefreshTokenRecord, Session, SessionRevocationReason } from "./sessions/session.js";
+import type {
+  CookieSessionRecord,
+  RefreshTokenRecord,
+  Session,
+  SessionRevocationReason,
+} from "./sessions/session.js";
 import type { StoredSigningKey } from "./tokens/signing-key.js";
 import type { User, UserWithPassword } from "./users/user.js";
 
@@ -46,6 +51,20 @@ export interface SessionStore {
   ): Promise<string[]>;
   /** Sessions revoked after `since`, for the revocation set at start. */
   listSessionsRevokedSince(since: number): Promise<{ id: string; revokedAt: number }[]>;
+  /** Opens a cookie session; only the SHA-256 of its cookie is stored. */
+  insertCookieSession(session: Session, tokenHash: string): Promise<void>;
+  /** The cookie hot path: one indexed read (session joined to its user), live or not. */
+  findCookieSessionByTokenHash(tokenHash: string): Promise<CookieSessionRecord | undefined>;
+  /** Sliding renewal of a cookie session: last seen now, idle deadline moved on. */
+  slideCookieSession(id: string, at: number, idleExpiresAt: number | null): Promise<void>;
+  /** The device list: the user's sessions neither revoked nor expired (absolute or idle) at `now`. */
+  listLiveUserSessions(userId: string, now: number): Promise<Session[]>;
+  /** Step-up: the session was authenticated again at `authTime` (seconds). */
+  renewSessionAuthentication(id: string, authTime: number, at: number): Promise<void>;
+  /** Marks every unrotated refresh token of the session rotated (a successor is about to be issued). */
+  rotateSessionRefreshTokens(sessionId: string, at: number): Promise<void>;
+  /** Gives a cookie session a new cookie secret (privilege change); the old cookie stops working. */
+  replaceCookieTokenHash(id: string, tokenHash: string): Promise<void>;
 }
 
 export interface SigningKeyStore {

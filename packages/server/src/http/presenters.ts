@@ -1,5 +1,5 @@
 /** Domain objects → the JSON of API.md. The response schemas then drop anything not listed. */
-import type { TokenGrant } from "../domain/sessions/session-service.js";
+import type { CookieGrant, TokenGrant } from "../domain/sessions/session-service.js";
 import type { User } from "../domain/users/user.js";
 
 export function presentUser(user: User) {
@@ -12,6 +12,14 @@ export function presentUser(user: User) {
     // TODO(issue 5): true once TOTP or a passkey is enrolled.
     mfaEnabled: false,
     createdAt: new Date(user.createdAt).toISOString(),
+  };
+}
+
+/** The body of a cookie login; the secret itself travels only in the cookie. */
+export function presentCookieLogin(grant: CookieGrant, user: User) {
+  return {
+    user: presentUser(user),
+    session: { id: grant.session.id, expiresAt: new Date(grant.session.expiresAt).toISOString() },
   };
 }
 

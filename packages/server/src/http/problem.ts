@@ -25,6 +25,10 @@ export const PROBLEMS = {
     status: 401,
     title: "The refresh token was already used; the session has been revoked",
   },
+  reauthentication_required: {
+    status: 401,
+    title: "This needs a recent sign-in: confirm your password with POST /v1/auth/reauthenticate",
+  },
   account_disabled: { status: 403, title: "The account is disabled" },
   email_not_verified: {
     status: 403,

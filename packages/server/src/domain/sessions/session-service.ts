@@ -7,6 +7,11 @@
  * theft or a replay: the whole session is revoked and the event recorded (RFC 9700 §4.14.2,
  * RFC 6749 §10.4). Revocations are written to SQL first, then applied to this instance's
  * revocation set and published on the bus, so access tokens stop working at once.
+ *
+ * Cookie sessions (issue 4) are rows of the same table: the cookie carries 256 random bits, of
+ * which only the SHA-256 is stored; each request resolves it with one indexed read that checks
+ * revocation, absolute and idle expiry in SQL (so revocation stops a cookie at once), and slides
+ * the idle deadline at most once a minute.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
@@ -14,6 +19,7 @@ import { type Clock, toSeconds } from "../clock.js";
 import type { Persistence, Stores } from "../persistence.js";
 import type { AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier } from "../tokens/access-token.js";
 import type { User } from "../users/user.js";
+import { type ClientBinding, matchesBoundClient, NO_CLIENT_BINDING } from "./client-binding.js";
 import type { RevocationBus, RevocationSet } from "./revocation.js";
 import type { Session, SessionRevocationReason } from "./session.js";
 
@@ -24,6 +30,23 @@ export interface TokenGrant {
   refreshExpiresIn: number;
   session: Session;
 }
+
+/** A cookie session just opened; `cookieValue` is the secret the cookie carries (only its hash is stored). */
+export interface CookieGrant {
+  cookieValue: string;
+  /** Seconds until the absolute expiry. */
+  expiresIn: number;
+  session: Session;
+}
+
+/** The caller behind a session cookie: the session and its owner's current roles. */
+export interface CookieAuthentication {
+  session: Session;
+  roles: string[];
+}
+
+/** A session whose authentication was just renewed (step-up), with its new credentials. */
+export type RenewedSession = { user: User; grant: TokenGrant } | { user: User; cookie: CookieGrant };
 
 export type RefreshOutcome =
   | { ok: true; grant: TokenGrant; user: User }
@@ -39,6 +62,10 @@ export interface SessionServiceDeps {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   rememberMeTtlSeconds: number;
+  /** Cookie sessions without remember-me end after this long without a request (sliding). */
+  sessionIdleTimeoutSeconds: number;
+  /** PORTCULLIS_SESSION_BINDING; off when absent. */
+  clientBinding?: ClientBinding;
 }
 
 export interface StartSessionInput {
@@ -51,6 +78,24 @@ export interface StartSessionInput {
 export interface SessionService {
   /** Opens a token session inside the caller's transaction (the login's). */
   startTokenSession(stores: Stores, input: StartSessionInput): Promise<TokenGrant>;
+  /** Opens a cookie session inside the caller's transaction, always under a new random id (fixation). */
+  startCookieSession(stores: Stores, input: StartSessionInput): Promise<CookieGrant>;
+  /**
+   * Resolves a session cookie: one indexed read by hash, then revocation, absolute and idle
+   * expiry and the owner's status; slides the idle deadline at most once a minute.
+   */
+  authenticateSessionCookie(
+    cookieValue: string,
+    client?: ClientContext,
+  ): Promise<CookieAuthentication | null>;
+  /**
+   * Step-up: sets the session's `auth_time` to now and hands out new credentials carrying it —
+   * a new access and refresh token (the old refresh token counts as rotated) or a new cookie
+   * secret. Null when the session is not the user's, or not live.
+   */
+  renewAuthentication(userId: string, sessionId: string): Promise<RenewedSession | null>;
+  /** The device list: the user's live sessions of both transports, most recently seen first. */
+  listSessions(userId: string): Promise<Session[]>;
   refresh(refreshToken: string, client: ClientContext): Promise<RefreshOutcome>;
   /** Revokes one session of `userId`; false when it is not theirs or not live. */
   revokeSession(
@@ -82,6 +127,10 @@ export interface SessionService {
 }
 
 const REFRESH_TOKEN_BYTES = 32;
+/** 256 bits; OWASP asks for at least 64 bits of entropy, the issue for 128. */
+const SESSION_COOKIE_BYTES = 32;
+/** Sliding renewal writes at most this often per session, not on every request. */
+const SLIDE_INTERVAL_MS = 60_000;
 
 export function hashOpaqueToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -89,9 +138,10 @@ export function hashOpaqueToken(token: string): string {
 
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { persistence, clock, issuer, verifier, revocations, bus } = deps;
+  const binding = deps.clientBinding ?? NO_CLIENT_BINDING;
 
-  function newOpaqueToken(): string {
-    return randomBytes(REFRESH_TOKEN_BYTES).toString("base64url");
+  function newOpaqueToken(bytes = REFRESH_TOKEN_BYTES): string {
+    return randomBytes(bytes).toString("base64url");
   }
 
   async function insertRefreshToken(stores: Stores, session: Session, now: number): Promise<string> {
@@ -192,6 +242,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       if (session.revokedAt !== null || session.expiresAt <= now || token.expiresAt <= now) {
         return { ok: false, code: "invalid_refresh_token" } as const;
       }
+      // Refused, not revoked: whoever holds the token from the right client may still use it.
+      if (!matchesBoundClient(binding, session, client))
+        return { ok: false, code: "invalid_refresh_token" } as const;
       const user = await stores.users.findUserById(session.userId);
       if (user === undefined || user.disabledAt !== null)
         return { ok: false, code: "invalid_refresh_token" } as const;
@@ -222,10 +275,86 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         amr: input.amr,
         authTime: toSeconds(now),
         rememberMe: input.rememberMe,
+        idleExpiresAt: null,
       };
       await stores.sessions.insertSession(session);
       const refreshToken = await insertRefreshToken(stores, session, now);
       return grantFor(input.user, session, refreshToken, now);
+    },
+
+    async startCookieSession(stores, input) {
+      const now = clock.now();
+      const ttlSeconds = input.rememberMe ? deps.rememberMeTtlSeconds : deps.refreshTokenTtlSeconds;
+      const expiresAt = now + ttlSeconds * 1000;
+      const session: Session = {
+        id: randomBytes(16).toString("base64url"),
+        userId: input.user.id,
+        transport: "cookie",
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt,
+        revokedAt: null,
+        ip: input.client.ip,
+        userAgent: input.client.userAgent,
+        amr: input.amr,
+        authTime: toSeconds(now),
+        rememberMe: input.rememberMe,
+        // Remember-me asks to stay signed in: only the absolute lifetime applies.
+        idleExpiresAt: input.rememberMe
+          ? null
+          : Math.min(expiresAt, now + deps.sessionIdleTimeoutSeconds * 1000),
+      };
+      const cookieValue = newOpaqueToken(SESSION_COOKIE_BYTES);
+      await stores.sessions.insertCookieSession(session, hashOpaqueToken(cookieValue));
+      return { cookieValue, expiresIn: ttlSeconds, session };
+    },
+
+    async authenticateSessionCookie(cookieValue, client) {
+      const found = await persistence.sessions.findCookieSessionByTokenHash(hashOpaqueToken(cookieValue));
+      if (found === undefined || found.userDisabledAt !== null) return null;
+      const { session } = found;
+      const now = clock.now();
+      if (session.revokedAt !== null || session.expiresAt <= now) return null;
+      if (session.idleExpiresAt !== null && session.idleExpiresAt <= now) return null;
+      if (client !== undefined && !matchesBoundClient(binding, session, client)) return null;
+      // The in-memory set also knows revocations announced by other instances before their row was read.
+      if (revocations.isRevoked(session.id, session.userId, toSeconds(now))) return null;
+      if (now - session.lastSeenAt >= SLIDE_INTERVAL_MS) {
+        const idleExpiresAt =
+          session.idleExpiresAt === null
+            ? null
+            : Math.min(session.expiresAt, now + deps.sessionIdleTimeoutSeconds * 1000);
+        await persistence.sessions.slideCookieSession(session.id, now, idleExpiresAt);
+        return { session: { ...session, lastSeenAt: now, idleExpiresAt }, roles: found.roles };
+      }
+      return { session, roles: found.roles };
+    },
+
+    async renewAuthentication(userId, sessionId) {
+      const now = clock.now();
+      return persistence.transaction(async (stores) => {
+        const found = await stores.sessions.findSessionById(sessionId);
+        if (found === undefined || found.userId !== userId || found.revokedAt !== null) return null;
+        if (found.expiresAt <= now || (found.idleExpiresAt !== null && found.idleExpiresAt <= now))
+          return null;
+        const user = await stores.users.findUserById(userId);
+        if (user === undefined || user.disabledAt !== null) return null;
+        const session: Session = { ...found, authTime: toSeconds(now), lastSeenAt: now };
+        await stores.sessions.renewSessionAuthentication(session.id, session.authTime, now);
+        if (session.transport === "cookie") {
+          const cookieValue = newOpaqueToken(SESSION_COOKIE_BYTES);
+          await stores.sessions.replaceCookieTokenHash(session.id, hashOpaqueToken(cookieValue));
+          const expiresIn = Math.max(0, toSeconds(session.expiresAt - now));
+          return { user, cookie: { cookieValue, expiresIn, session } };
+        }
+        await stores.sessions.rotateSessionRefreshTokens(session.id, now);
+        const successor = await insertRefreshToken(stores, session, now);
+        return { user, grant: grantFor(user, session, successor, now) };
+      });
+    },
+
+    listSessions(userId) {
+      return persistence.sessions.listLiveUserSessions(userId, clock.now());
     },
 
     async refresh(refreshToken, client) {
@@ -246,6 +375,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const revoked = await persistence.transaction(async (stores) => {
         const session = await stores.sessions.findSessionById(sessionId);
         if (session === undefined || session.userId !== userId) return false;
+        // An expired session is not live: nothing to revoke (the device list no longer shows it).
+        if (session.expiresAt <= now || (session.idleExpiresAt !== null && session.idleExpiresAt <= now))
+          return false;
         if (!(await stores.sessions.revokeSession(sessionId, now, reason))) return false;
         await recordRevocations(stores, userId, [sessionId], reason, client, now);
         return true;

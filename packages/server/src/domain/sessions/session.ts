@@ -15,6 +15,15 @@ export interface Session {
   /** Seconds since the epoch, as in the `auth_time` claim. */
   authTime: number;
   rememberMe: boolean;
+  /** Cookie sessions: the sliding idle deadline (ms); null when there is none (token sessions, remember-me). */
+  idleExpiresAt: number | null;
+}
+
+/** A live cookie session as the cookie resolver needs it: the session and its owner's current roles. */
+export interface CookieSessionRecord {
+  session: Session;
+  roles: string[];
+  userDisabledAt: number | null;
 }
 
 export interface RefreshTokenRecord {

@@ -30,6 +30,10 @@ export interface SigningKeyService {
 export function createSigningKeyService(options: SigningKeyServiceOptions): SigningKeyService {
   const { persistence, clock, kek, algorithm } = options;
   let ring: KeyRing | undefined;
+  // Replacing the ring clears the verifier's cache of verified tokens: only do it on a real change.
+  let loadedFingerprint = "";
+  const fingerprint = (keys: StoredSigningKey[]) =>
+    keys.map((key) => `${key.kid}:${key.retiredAt ?? ""}`).join(",");
 
   const hasCurrentKey = (keys: StoredSigningKey[]) =>
     keys.some((key) => key.alg === algorithm && key.retiredAt === null);
@@ -61,7 +65,9 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
 
   async function reload(): Promise<void> {
     const keys = await loadUsableKeys();
-    if (ring !== undefined && hasCurrentKey(keys)) ring.replace(keys);
+    if (ring === undefined || !hasCurrentKey(keys) || fingerprint(keys) === loadedFingerprint) return;
+    ring.replace(keys);
+    loadedFingerprint = fingerprint(keys);
   }
 
   return {
@@ -72,6 +78,7 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
         keys = await loadUsableKeys();
       }
       ring = createKeyRing({ kek, algorithm, keys });
+      loadedFingerprint = fingerprint(keys);
       return ring;
     },
     reload,

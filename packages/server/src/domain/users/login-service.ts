@@ -11,7 +11,8 @@ import { isBcryptHash, type PasswordHasher } from "../passwords/password-hasher.
 import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
-import type { SessionService, TokenGrant } from "../sessions/session-service.js";
+import type { SessionTransport } from "../sessions/session.js";
+import type { CookieGrant, SessionService, TokenGrant } from "../sessions/session-service.js";
 import { normalizeEmail } from "./email.js";
 import type { User, UserWithPassword } from "./user.js";
 
@@ -19,10 +20,13 @@ export interface LoginInput {
   email: string;
   password: string;
   rememberMe: boolean;
+  /** How the session travels; "token" when absent. */
+  transport?: SessionTransport;
 }
 
 export type LoginOutcome =
   | { ok: true; user: User; grant: TokenGrant }
+  | { ok: true; user: User; cookie: CookieGrant }
   | { ok: false; code: "invalid_credentials" | "account_disabled" | "email_not_verified" }
   | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
 
@@ -94,23 +98,24 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
   async function openSession(account: UserWithPassword, input: LoginInput, client: ClientContext) {
     const { passwordHash: _hash, ...user } = account;
     return persistence.transaction(async (stores) => {
-      const grant = await sessions.startTokenSession(stores, {
-        user,
-        amr: ["pwd"],
-        rememberMe: input.rememberMe,
-        client,
-      });
+      const start = { user, amr: ["pwd"], rememberMe: input.rememberMe, client };
+      // A cookie login always gets a new random id, whatever cookie came with the request (fixation).
+      const opened =
+        input.transport === "cookie"
+          ? ({ cookie: await sessions.startCookieSession(stores, start) } as const)
+          : ({ grant: await sessions.startTokenSession(stores, start) } as const);
+      const session = "cookie" in opened ? opened.cookie.session : opened.grant.session;
       await stores.audit.appendAuditEvent({
         type: "login.succeeded",
         userId: user.id,
         actorId: user.id,
         ip: client.ip,
         userAgent: client.userAgent,
-        details: { sessionId: grant.session.id, amr: "pwd" },
+        details: { sessionId: session.id, amr: "pwd" },
         at: clock.now(),
       });
-      await deps.notifier.notifySignIn(stores, user, grant.session, client);
-      return { ok: true, user, grant } as const;
+      await deps.notifier.notifySignIn(stores, user, session, client);
+      return { ok: true, user, ...opened } as const;
     });
   }
 

@@ -2,17 +2,21 @@
  * Authentication of API requests. `request.auth` is declared up front (null) and filled by the
  * `authenticate` hook that protected routes list in `onRequest`. Each kind of credential (a
  * bearer access token; an `X-API-Key` on routes with `config: { apiKey: true }`; the session
- * cookie will plug in the same way) is a
- * `CredentialResolver`; the first one whose credential is present decides. A bearer token is
- * verified locally: signature (or the verified-token cache) and the in-memory revocation set,
- * no I/O. No credentials: 401 `unauthenticated`; a credential that fails: 401 with the
- * resolver's code (`invalid_token`, `invalid_api_key`).
+ * cookie) is a `CredentialResolver`; the first one whose credential is present decides, in
+ * the order given (bearer before the cookie, so a bearer token wins when both are sent). A
+ * bearer token is verified locally: signature (or the verified-token cache) and the in-memory
+ * revocation set, no I/O; the cookie is looked up in the store. No credentials: 401
+ * `unauthenticated`; a credential that fails: 401 with the resolver's code (`invalid_token`,
+ * `invalid_api_key`).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiKeyService } from "../../domain/api-keys/api-key-service.js";
 import type { SessionService } from "../../domain/sessions/session-service.js";
+import { clientContext } from "../client-context.js";
+import { type CsrfGuardOptions, checkCsrf } from "../csrf.js";
 import { type ProblemCode, ProblemError } from "../problem.js";
+import { readSessionCookie } from "../session-cookie.js";
 
 export type CredentialKind = "bearer" | "cookie" | "api_key";
 
@@ -117,6 +121,42 @@ export function apiKeyResolver(apiKeys: ApiKeyService): CredentialResolver {
         authTime: Math.floor(found.key.createdAt / 1000),
         scope: found.key.scopes.join(" "),
         credential: "api_key",
+      };
+    },
+  };
+}
+
+/**
+ * The session cookie (`pc_session` / `__Host-pc_session`). Unlike a bearer token it carries no
+ * claims: it is resolved through the store (one indexed read by its SHA-256, joined to the
+ * owner), which is also what makes its revocation immediate. A browser attaches it by itself,
+ * so state-changing requests must also pass the CSRF check (`403 csrf_failed`, http/csrf.ts).
+ */
+export function sessionCookieResolver(
+  sessions: SessionService,
+  secureCookies: boolean,
+  csrf: CsrfGuardOptions,
+): CredentialResolver {
+  return {
+    kind: "cookie",
+    invalidCode: "invalid_token",
+    isPresent: (request) => readSessionCookie(request, secureCookies) !== undefined,
+    async resolve(request) {
+      const cookie = readSessionCookie(request, secureCookies);
+      const found =
+        cookie === undefined
+          ? null
+          : await sessions.authenticateSessionCookie(cookie, clientContext(request));
+      if (found === null) return null;
+      checkCsrf(request, found.session.id, csrf);
+      return {
+        userId: found.session.userId,
+        sessionId: found.session.id,
+        roles: found.roles,
+        amr: found.session.amr,
+        authTime: found.session.authTime,
+        scope: undefined,
+        credential: "cookie",
       };
     },
   };

@@ -31,6 +31,9 @@ export interface SessionsTable {
   amr: string;
   auth_time: number;
   remember_me: number;
+  /** SHA-256 of a cookie session's id (hex); null for token sessions. */
+  token_hash: string | null;
+  idle_expires_at: number | null;
 }
 
 export interface RefreshTokensTable {

@@ -18,30 +18,33 @@ function toSession(row: Selectable<SessionsTable>): Session {
     amr: JSON.parse(row.amr) as string[],
     authTime: Number(row.auth_time),
     rememberMe: row.remember_me === 1,
+    idleExpiresAt: row.idle_expires_at === null ? null : Number(row.idle_expires_at),
+  };
+}
+
+function sessionValues(session: Session) {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    transport: session.transport,
+    created_at: session.createdAt,
+    last_seen_at: session.lastSeenAt,
+    expires_at: session.expiresAt,
+    revoked_at: session.revokedAt,
+    revoked_reason: null,
+    ip: session.ip,
+    user_agent: session.userAgent,
+    amr: JSON.stringify(session.amr),
+    auth_time: session.authTime,
+    remember_me: session.rememberMe ? 1 : 0,
+    idle_expires_at: session.idleExpiresAt,
   };
 }
 
 export function createSessionRepository(db: Kysely<Database>): SessionStore {
   return {
     async insertSession(session) {
-      await db
-        .insertInto("sessions")
-        .values({
-          id: session.id,
-          user_id: session.userId,
-          transport: session.transport,
-          created_at: session.createdAt,
-          last_seen_at: session.lastSeenAt,
-          expires_at: session.expiresAt,
-          revoked_at: session.revokedAt,
-          revoked_reason: null,
-          ip: session.ip,
-          user_agent: session.userAgent,
-          amr: JSON.stringify(session.amr),
-          auth_time: session.authTime,
-          remember_me: session.rememberMe ? 1 : 0,
-        })
-        .execute();
+      await db.insertInto("sessions").values(sessionValues(session)).execute();
     },
     async findSessionById(id) {
       const row = await db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
@@ -124,6 +127,67 @@ export function createSessionRepository(db: Kysely<Database>): SessionStore {
         .where("revoked_at", ">", since)
         .execute();
       return rows.map((row) => ({ id: row.id, revokedAt: Number(row.revoked_at) }));
+    },
+    async insertCookieSession(session, tokenHash) {
+      await db
+        .insertInto("sessions")
+        .values({ ...sessionValues(session), token_hash: tokenHash })
+        .execute();
+    },
+    async findCookieSessionByTokenHash(tokenHash) {
+      const row = await db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .selectAll("sessions")
+        .select(["users.roles as user_roles", "users.disabled_at as user_disabled_at"])
+        .where("sessions.token_hash", "=", tokenHash)
+        .where("sessions.transport", "=", "cookie")
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const { user_roles, user_disabled_at, ...session } = row;
+      return {
+        session: toSession(session),
+        roles: JSON.parse(user_roles) as string[],
+        userDisabledAt: user_disabled_at === null ? null : Number(user_disabled_at),
+      };
+    },
+    async listLiveUserSessions(userId, now) {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .where((eb) => eb.or([eb("idle_expires_at", "is", null), eb("idle_expires_at", ">", now)]))
+        .orderBy("last_seen_at", "desc")
+        .orderBy("id")
+        .execute();
+      return rows.map(toSession);
+    },
+    async renewSessionAuthentication(id, authTime, at) {
+      await db
+        .updateTable("sessions")
+        .set({ auth_time: authTime, last_seen_at: at })
+        .where("id", "=", id)
+        .execute();
+    },
+    async rotateSessionRefreshTokens(sessionId, at) {
+      await db
+        .updateTable("refresh_tokens")
+        .set({ rotated_at: at })
+        .where("session_id", "=", sessionId)
+        .where("rotated_at", "is", null)
+        .execute();
+    },
+    async replaceCookieTokenHash(id, tokenHash) {
+      await db.updateTable("sessions").set({ token_hash: tokenHash }).where("id", "=", id).execute();
+    },
+    async slideCookieSession(id, at, idleExpiresAt) {
+      await db
+        .updateTable("sessions")
+        .set({ last_seen_at: at, idle_expires_at: idleExpiresAt })
+        .where("id", "=", id)
+        .execute();
     },
   };
 }

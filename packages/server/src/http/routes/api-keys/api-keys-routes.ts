@@ -9,6 +9,7 @@ import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireSessionAuth } from "../../plugins/authentication.js";
 import { ProblemError } from "../../problem.js";
+import { requireRecentAuthentication } from "../../step-up.js";
 import { CreateApiKeySchema, ListApiKeysSchema, RevokeApiKeySchema } from "./api-keys.schema.js";
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -42,8 +43,8 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
   app.addHook("onRequest", app.authenticate);
 
   app.post("/v1/api-keys", { schema: CreateApiKeySchema }, async (request, reply) => {
-    const auth = requireSessionAuth(request);
-    // TODO(issue 4): require a recent step-up (a fresh `auth_time`) before minting a key.
+    // Step-up: minting a long-lived credential needs a recent authentication.
+    const auth = requireRecentAuthentication(request, deps.stepUp);
     const outcome = await deps.apiKeys.createApiKey(
       auth.userId,
       {

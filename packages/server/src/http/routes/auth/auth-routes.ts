@@ -1,4 +1,4 @@
-/** /v1/auth/*: register, login, refresh, logout, logout-all. Thin: parse, call one service, map. */
+/** /v1/auth/*: register, login (token or cookie), refresh, reauthenticate, logout, logout-all. Thin: parse, call one service, map. */
 
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
@@ -8,9 +8,17 @@ import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
 import { limitPerClientAddress } from "../../plugins/rate-limit.js";
-import { presentTokenGrant, presentUser } from "../../presenters.js";
+import { presentCookieLogin, presentTokenGrant, presentUser } from "../../presenters.js";
 import { ProblemError } from "../../problem.js";
-import { LoginSchema, LogoutAllSchema, LogoutSchema, RefreshSchema, RegisterSchema } from "./auth.schema.js";
+import { clearSessionCookie, setSessionCookie } from "../../session-cookie.js";
+import {
+  LoginSchema,
+  LogoutAllSchema,
+  LogoutSchema,
+  ReauthenticateSchema,
+  RefreshSchema,
+  RegisterSchema,
+} from "./auth.schema.js";
 
 export const REFRESH_COOKIE = "pc_refresh";
 const REFRESH_COOKIE_PATH = "/v1/auth";
@@ -74,8 +82,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
   );
 
   app.post("/v1/auth/login", { schema: LoginSchema }, async (request, reply) => {
-    const { email, password, rememberMe = false } = request.body;
-    const outcome = await deps.login.login({ email, password, rememberMe }, clientContext(request));
+    const { email, password, rememberMe = false, transport = "token" } = request.body;
+    const outcome = await deps.login.login(
+      { email, password, rememberMe, transport },
+      clientContext(request),
+    );
     deps.metrics.logins.inc({ outcome: outcome.ok ? "succeeded" : outcome.code });
     if (!outcome.ok) {
       if (outcome.code === "rate_limited") {
@@ -84,6 +95,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
         });
       }
       throw new ProblemError(outcome.code);
+    }
+    if ("cookie" in outcome) {
+      setSessionCookie(reply, outcome.cookie, config.secureCookies);
+      return presentCookieLogin(outcome.cookie, outcome.user);
     }
     setRefreshCookie(reply, outcome.grant);
     return presentTokenGrant(outcome.grant, outcome.user);
@@ -109,7 +124,35 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
       const auth = requireSessionAuth(request);
       await deps.sessions.revokeSession(auth.userId, auth.sessionId, "logout", clientContext(request));
       clearRefreshCookie(reply);
+      clearSessionCookie(reply, config.secureCookies);
       return reply.code(204).send(null);
+    },
+  );
+
+  // Step-up: renews `auth_time` with new tokens (token sessions) or a new cookie (cookie sessions).
+  app.post(
+    "/v1/auth/reauthenticate",
+    { schema: ReauthenticateSchema, onRequest: app.authenticate },
+    async (request, reply) => {
+      const auth = requireSessionAuth(request);
+      const outcome = await deps.reauthentication.reauthenticate(
+        { userId: auth.userId, sessionId: auth.sessionId, password: request.body.password },
+        clientContext(request),
+      );
+      if (!outcome.ok) {
+        if (outcome.code === "rate_limited") {
+          throw new ProblemError("rate_limited", {
+            headers: { "retry-after": String(outcome.retryAfterSeconds) },
+          });
+        }
+        throw new ProblemError(outcome.code === "session_ended" ? "invalid_token" : outcome.code);
+      }
+      if ("cookie" in outcome) {
+        setSessionCookie(reply, outcome.cookie, config.secureCookies);
+        return presentCookieLogin(outcome.cookie, outcome.user);
+      }
+      setRefreshCookie(reply, outcome.grant);
+      return presentTokenGrant(outcome.grant, outcome.user);
     },
   );
 
@@ -120,6 +163,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
       const auth = requireAuth(request);
       await deps.sessions.revokeUserSessions(auth.userId, "logout_all", clientContext(request));
       clearRefreshCookie(reply);
+      clearSessionCookie(reply, config.secureCookies);
       return reply.code(204).send(null);
     },
   );

@@ -28,6 +28,17 @@ export const RegisterSchema = {
   },
 };
 
+const CookieLoginResponse = Type.Object(
+  {
+    user: Type.Ref(UserSchema),
+    session: Type.Object(
+      { id: Type.String(), expiresAt: Type.String({ format: "date-time" }) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, description: 'transport "cookie": the session travels in pc_session' },
+);
+
 export const LoginSchema = {
   tags: ["auth"],
   summary: "Sign in with email and password",
@@ -36,12 +47,26 @@ export const LoginSchema = {
       email: Type.String({ maxLength: 1024 }),
       password: Type.String({ maxLength: 4096 }),
       rememberMe: Type.Optional(Type.Boolean()),
-      // TODO(issue 4): "cookie" transport.
-      transport: Type.Optional(Type.Literal("token")),
+      transport: Type.Optional(Type.Union([Type.Literal("token"), Type.Literal("cookie")])),
     },
     { additionalProperties: false },
   ),
-  response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 403, 429, 503) },
+  response: {
+    200: Type.Union([Type.Ref(TokenResponseSchema), CookieLoginResponse]),
+    ...problemResponses(400, 401, 403, 429, 503),
+  },
+};
+
+export const ReauthenticateSchema = {
+  tags: ["auth"],
+  summary:
+    "Confirm your password to renew auth_time (step-up): new tokens for a token session, a new cookie for a cookie session",
+  security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+  body: Type.Object({ password: Type.String({ maxLength: 4096 }) }, { additionalProperties: false }),
+  response: {
+    200: Type.Union([Type.Ref(TokenResponseSchema), CookieLoginResponse]),
+    ...problemResponses(400, 401, 403, 429, 503),
+  },
 };
 
 export const RefreshSchema = {

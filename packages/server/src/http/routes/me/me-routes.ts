@@ -2,9 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
-import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
+import { requireAuth } from "../../plugins/authentication.js";
 import { presentUser } from "../../presenters.js";
 import { ProblemError } from "../../problem.js";
+import { requireRecentAuthentication } from "../../step-up.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
 import { ChangePasswordSchema, GetMeSchema, PatchMeSchema } from "./me.schema.js";
 
@@ -26,7 +27,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) =
   });
 
   app.post("/v1/me/password", { schema: ChangePasswordSchema }, async (request, reply) => {
-    const auth = requireSessionAuth(request);
+    const auth = requireRecentAuthentication(request, deps.stepUp);
     const outcome = await deps.users.changePassword(
       {
         userId: auth.userId,
