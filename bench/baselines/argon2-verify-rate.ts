@@ -2,10 +2,12 @@
 // parameters (m=19456 KiB, t=2, p=1), with BENCH_CONCURRENCY verifications in flight (default 2,
 // one per core), for BENCH_WARMUP seconds (discarded) and then BENCH_DURATION seconds.
 // Bounded in time and in count (BENCH_MAX_VERIFICATIONS). Prints one JSON line:
-// { verifications, seconds, perSecond, p50, p99 } (latencies of a single verify, in ms).
+// { verifications, seconds, perSecond, p50, p99, otherCpu } (latencies of one verify, in ms;
+// otherCpu: the share of the machine other processes used meanwhile).
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import argon2 from "@node-rs/argon2";
+import { cpuSnapshot, otherCpuShare } from "../lib/cpu.js";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 2);
@@ -37,10 +39,12 @@ async function phase(seconds: number): Promise<{ count: number; elapsed: number;
 }
 
 if (warmup > 0) await phase(warmup);
+const before = cpuSnapshot();
 const { count, elapsed, latencies } = await phase(duration);
+const otherCpu = otherCpuShare(before, cpuSnapshot());
 latencies.sort((a, b) => a - b);
 const pick = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
 process.stdout.write(
-  `${JSON.stringify({ verifications: count, seconds: elapsed, perSecond: count / elapsed, p50: pick(50), p99: pick(99) })}\n`,
+  `${JSON.stringify({ verifications: count, seconds: elapsed, perSecond: count / elapsed, p50: pick(50), p99: pick(99), otherCpu })}\n`,
 );

@@ -58,3 +58,5 @@ const server = createServer((req, res) => {
 });
 
 server.listen(config.port, config.host);
+// Exit normally on a signal, so that `--cpu-prof` and the like can write their output.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0));

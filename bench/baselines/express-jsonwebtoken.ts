@@ -34,3 +34,5 @@ app.get("/v1/me", (req, res) => {
 });
 
 app.listen(config.port, config.host);
+// Exit normally on a signal, so that `--cpu-prof` and the like can write their output.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0));

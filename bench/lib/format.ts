@@ -1,4 +1,5 @@
 // Markdown tables and target lines.
+import { median } from "./stats.js";
 
 export function rate(n: number): string {
   if (!Number.isFinite(n)) return "–";
@@ -14,6 +15,18 @@ export function ratio(a: number, b: number): string {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "–";
   return `${(a / b).toFixed(2)}×`;
 }
+
+export function times(n: number): string {
+  return Number.isFinite(n) ? `${n.toFixed(2)}×` : "–";
+}
+
+/** The share of the CPU other processes took, per round: "0%, 54%, 3%". */
+export function otherCpu(shares: readonly (number | undefined)[]): string {
+  return shares.map((s) => (s === undefined ? "?" : `${Math.round(s * 100)}%`)).join(", ");
+}
+
+/** Runs during which other processes took 10% or more of the machine are not to be trusted. */
+export const DISTURBED = 0.1;
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -31,22 +44,23 @@ export function targetLine(check: TargetCheck): string {
   return `${check.pass ? "PASS" : "MISS"}  ${check.label}: ${check.detail}`;
 }
 
-/** `actual / reference >= wanted`, formatted. */
-export function atLeast(label: string, actual: number, reference: number, wanted: number): TargetCheck {
-  const r = actual / reference;
+/**
+ * A target on a ratio, judged on the median of the per-round ratios (each round measures the
+ * targets back to back, so pairing them within a round cancels slow drift of the machine).
+ */
+export function ratioCheck(
+  label: string,
+  perRound: readonly number[],
+  op: "≥" | "≤",
+  wanted: number,
+  context: string,
+): TargetCheck {
+  const m = median(perRound);
+  const pass = Number.isFinite(m) && (op === "≥" ? m >= wanted : m <= wanted);
+  const rounds = perRound.length > 1 ? `; per round ${perRound.map((r) => r.toFixed(2)).join(", ")}` : "";
   return {
     label,
-    pass: Number.isFinite(r) && r >= wanted,
-    detail: `${rate(actual)} / ${rate(reference)} = ${Number.isFinite(r) ? r.toFixed(2) : "–"}× (want ≥ ${wanted}×)`,
-  };
-}
-
-/** `actual / reference <= wanted`, formatted for latencies. */
-export function atMost(label: string, actual: number, reference: number, wanted: number): TargetCheck {
-  const r = actual / reference;
-  return {
-    label,
-    pass: Number.isFinite(r) && r <= wanted,
-    detail: `${ms(actual)} ms / ${ms(reference)} ms = ${Number.isFinite(r) ? r.toFixed(2) : "–"}× (want ≤ ${wanted}×)`,
+    pass,
+    detail: `${context} = ${Number.isFinite(m) ? m.toFixed(3) : "–"}× (want ${op} ${wanted}×${rounds})`,
   };
 }

@@ -4,6 +4,7 @@
 // correction with an expected interval of ceil(1 / rate) = 1 ms (it should be 1000 / rate ms),
 // which inflates every percentile of a rate-limited run.
 import autocannon, { type RequestSpec } from "autocannon";
+import { cpuSnapshot, otherCpuShare } from "./cpu.js";
 
 export interface LoadOptions {
   url: string;
@@ -36,6 +37,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** Share of the machine's CPU that processes outside the bench used during the run. */
+  otherCpu: number | undefined;
 }
 
 const MAX_SAMPLES = 5_000_000;
@@ -57,6 +60,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.body !== undefined) request.body = options.body;
   if (options.setupRequest) request.setupRequest = options.setupRequest;
 
+  const before = cpuSnapshot();
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
@@ -70,6 +74,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     if (statusCode === okStatus && latencies.length < MAX_SAMPLES) latencies.push(responseTime);
   });
   const result = await instance;
+  const otherCpu = otherCpuShare(before, cpuSnapshot());
 
   const byStatus: Record<string, number> = {};
   let total = 0;
@@ -90,6 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.length ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
+    otherCpu,
   };
 }
 

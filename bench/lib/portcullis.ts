@@ -6,13 +6,21 @@ import { freePort, makeTmpDir, REPO_ROOT, removeTmpDir, startTarget, type Target
 
 export const DEFAULT_SERVER = join(REPO_ROOT, "packages/server/dist/main.js");
 
-export interface Portcullis extends Target {
+/**
+ * One Portcullis installation for the bench: a temporary data folder, a secret and a port fixed
+ * once, so that the server can be stopped and started again (between measurements, so that no
+ * two targets ever run at once) and still accept the tokens it issued earlier (same keys, same
+ * `iss`).
+ */
+export interface Portcullis {
   readonly publicUrl: string;
-  /** Stops the server and removes its data folder. */
-  dispose(): Promise<void>;
+  /** Starts the server and waits until `GET /readyz` answers 200. */
+  start(): Promise<Target>;
+  /** Removes the data folder (stop the server first). */
+  dispose(): void;
 }
 
-export async function startPortcullis(serverPath: string, verbose: boolean): Promise<Portcullis> {
+export async function preparePortcullis(serverPath: string, verbose: boolean): Promise<Portcullis> {
   const main = resolve(REPO_ROOT, serverPath);
   if (!existsSync(main)) {
     throw new Error(
@@ -22,37 +30,24 @@ export async function startPortcullis(serverPath: string, verbose: boolean): Pro
   const dir = makeTmpDir("portcullis-bench-");
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  try {
-    const target = await startTarget({
-      name: "portcullis",
-      args: [main],
-      port,
-      verbose,
-      readyTries: 600,
-      env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
-        PORTCULLIS_SECRET: randomBytes(36).toString("base64url"),
-        PORTCULLIS_PUBLIC_URL: publicUrl,
-        PORTCULLIS_LOGIN_RATE_LIMIT: "off",
-        PORTCULLIS_RATE_LIMIT: "off",
-        NODE_ENV: "production",
-        PORTCULLIS_LOG_LEVEL: "warn",
-      },
-    });
-    return {
-      ...target,
-      publicUrl,
-      dispose: async () => {
-        await target.stop();
-        removeTmpDir(dir);
-      },
-    };
-  } catch (error) {
-    removeTmpDir(dir);
-    throw error;
-  }
+  const env = {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
+    PORTCULLIS_SECRET: randomBytes(36).toString("base64url"),
+    PORTCULLIS_PUBLIC_URL: publicUrl,
+    PORTCULLIS_LOGIN_RATE_LIMIT: "off",
+    PORTCULLIS_RATE_LIMIT: "off",
+    NODE_ENV: "production",
+    PORTCULLIS_LOG_LEVEL: "warn",
+    // Production refuses to start without a way to deliver mail; the outbox is a folder of JSON files.
+    PORTCULLIS_MAIL_OUTBOX: join(dir, "outbox"),
+  };
+  return {
+    publicUrl,
+    start: () => startTarget({ name: "portcullis", args: [main], port, verbose, readyTries: 600, env }),
+    dispose: () => removeTmpDir(dir),
+  };
 }
 
 export interface Credentials {
@@ -97,16 +92,54 @@ export async function registerUser(baseUrl: string, label: string): Promise<Cred
   return creds;
 }
 
-export async function login(baseUrl: string, creds: Credentials): Promise<string> {
-  const res = await postJson(`${baseUrl}/v1/auth/login`, creds);
-  const token =
-    res.json && typeof res.json === "object" && "accessToken" in res.json ? res.json.accessToken : undefined;
-  if (res.status !== 200 || typeof token !== "string") {
-    throw new Error(
-      `POST /v1/auth/login answered ${res.status} without an accessToken: ${res.text.slice(0, 500)}`,
-    );
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+function readTokens(res: { status: number; json: unknown; text: string }, what: string): Tokens {
+  const body = res.json && typeof res.json === "object" ? (res.json as Record<string, unknown>) : {};
+  const { accessToken, refreshToken } = body;
+  if (res.status !== 200 || typeof accessToken !== "string" || typeof refreshToken !== "string") {
+    throw new Error(`${what} answered ${res.status} without tokens: ${res.text.slice(0, 500)}`);
   }
-  return token;
+  return { accessToken, refreshToken };
+}
+
+export async function loginTokens(baseUrl: string, creds: Credentials): Promise<Tokens> {
+  return readTokens(await postJson(`${baseUrl}/v1/auth/login`, creds), "POST /v1/auth/login");
+}
+
+export async function login(baseUrl: string, creds: Credentials): Promise<string> {
+  return (await loginTokens(baseUrl, creds)).accessToken;
+}
+
+/**
+ * `count` distinct valid access tokens: one login per chain, then refreshes (each rotation
+ * issues a new access token; the earlier ones stay valid). `chains` run concurrently.
+ * Bounded in count and in time.
+ */
+export async function mintTokens(
+  baseUrl: string,
+  creds: Credentials,
+  count: number,
+  chains: number,
+  timeLimitMs: number,
+): Promise<string[]> {
+  const tokens: string[] = [];
+  const deadline = Date.now() + timeLimitMs;
+  const chain = async () => {
+    let current = await loginTokens(baseUrl, creds);
+    tokens.push(current.accessToken);
+    while (tokens.length < count) {
+      if (Date.now() > deadline) throw new Error(`minting ${count} tokens took over ${timeLimitMs} ms`);
+      const res = await postJson(`${baseUrl}/v1/auth/refresh`, { refreshToken: current.refreshToken });
+      current = readTokens(res, "POST /v1/auth/refresh");
+      tokens.push(current.accessToken);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(chains, count) }, chain));
+  return tokens.slice(0, count);
 }
 
 export async function fetchJwks(baseUrl: string): Promise<{ keys: Record<string, unknown>[] }> {

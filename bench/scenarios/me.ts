@@ -1,19 +1,29 @@
 // Scenario "me": GET /v1/me with one valid ES256 bearer token against
 //   (a) bare node:http + node:crypto verify with a cached KeyObject (the practical limit),
 //   (b) Express 5 + jsonwebtoken given a KeyObject (the classic stack, its best case),
-//   (c) Portcullis.
-// All three verify the very same token, issued by Portcullis, with the key from its JWKS.
-// Targets run one after another, each in its own process, with a warm-up before the measured run.
+//   (c) Portcullis,
+// plus Portcullis again with more distinct tokens than its verified-token cache holds.
+// All verify tokens issued by Portcullis, with the key from its JWKS. Each measurement starts its
+// target in a fresh process, warms it up, measures, and stops it: no two targets ever run at once.
+// With several rounds, each round measures every target once, in the same order.
 import { join } from "node:path";
 import { BENCH_DIR, freePort, startTarget, type Target, tsArgs } from "../lib/child.js";
-import { atLeast, ms, rate, ratio, type TargetCheck, table } from "../lib/format.js";
+import { DISTURBED, ms, otherCpu, rate, ratioCheck, type TargetCheck, table, times } from "../lib/format.js";
 import { describeStatuses, type LoadResult, warmThenMeasure } from "../lib/load.js";
-import { fetchJwks, getStatus, login, registerUser, startPortcullis } from "../lib/portcullis.js";
+import {
+  fetchJwks,
+  getStatus,
+  login,
+  mintTokens,
+  type Portcullis,
+  preparePortcullis,
+  registerUser,
+} from "../lib/portcullis.js";
+import { median, ratios } from "../lib/stats.js";
 import { type Jwks, selfSignedToken, tamper, tokenInfo } from "../lib/token.js";
 import type { BenchOptions, ScenarioReport } from "./types.js";
 
-interface Row {
-  name: string;
+interface Sample {
   result: LoadResult;
   logLines: number;
 }
@@ -32,39 +42,55 @@ async function sanityCheck(target: Target, token: string): Promise<void> {
   }
 }
 
-async function measure(target: Target, token: string, options: BenchOptions): Promise<Row> {
-  await sanityCheck(target, token);
-  const remaining = tokenInfo(token).exp - Date.now() / 1000;
-  if (remaining < options.warmup + options.duration + 10) {
-    throw new Error(`the token expires in ${Math.round(remaining)} s, before the run would end`);
+/**
+ * Loads GET /v1/me with one token, or with several round-robin (each request the next token,
+ * so that a server-side cache of verified tokens smaller than the set never hits), then stops
+ * the target.
+ */
+async function measure(
+  target: Target,
+  tokens: string[],
+  options: BenchOptions,
+  label: string,
+): Promise<Sample> {
+  try {
+    const first = tokens[0];
+    if (first === undefined) throw new Error("no token");
+    await sanityCheck(target, first);
+    const remaining = Math.min(...tokens.map((t) => tokenInfo(t).exp)) - Date.now() / 1000;
+    if (remaining < options.warmup + options.duration + 10) {
+      throw new Error(`a token expires in ${Math.round(remaining)} s, before the run would end`);
+    }
+    process.stderr.write(`me: ${label}: ${options.warmup} s warm-up, ${options.duration} s measured\n`);
+    const headers = tokens.map((t) => ({ authorization: `Bearer ${t}` }));
+    let next = 0;
+    target.takeLineCount();
+    const result = await warmThenMeasure(
+      {
+        url: `${target.baseUrl}/v1/me`,
+        connections: options.connections,
+        duration: options.duration,
+        headers: { authorization: `Bearer ${first}` },
+        ...(tokens.length > 1
+          ? { setupRequest: (request) => ({ ...request, headers: headers[next++ % headers.length] ?? {} }) }
+          : {}),
+      },
+      options.warmup,
+    );
+    return { result, logLines: target.takeLineCount() };
+  } finally {
+    await target.stop();
   }
-  process.stderr.write(`me: ${target.name}: ${options.warmup} s warm-up, ${options.duration} s measured\n`);
-  const result = await warmThenMeasure(
-    {
-      url: `${target.baseUrl}/v1/me`,
-      connections: options.connections,
-      duration: options.duration,
-      headers: { authorization: `Bearer ${token}` },
-    },
-    options.warmup,
-  );
-  return { name: target.name, result, logLines: target.takeLineCount() };
 }
 
-async function measureBaseline(
-  name: string,
-  file: string,
-  jwks: Jwks,
-  token: string,
-  options: BenchOptions,
-): Promise<Row> {
+async function startBaseline(name: string, file: string, jwks: Jwks, token: string, verbose: boolean) {
   const info = tokenInfo(token);
   const port = await freePort();
-  const target = await startTarget({
+  return startTarget({
     name,
     args: tsArgs(join(BENCH_DIR, "baselines", file)),
     port,
-    verbose: options.verbose,
+    verbose,
     env: {
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -75,79 +101,158 @@ async function measureBaseline(
       BENCH_AUDIENCE: info.aud,
     },
   });
-  try {
-    return await measure(target, token, options);
-  } finally {
-    await target.stop();
-  }
+}
+
+interface Series {
+  name: string;
+  samples: Sample[];
+  run: (label: string) => Promise<Sample>;
 }
 
 export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
-  const rows: Row[] = [];
-  let token: string;
-  let jwks: Jwks;
-  let portcullisRow: Row | undefined;
-
-  if (options.portcullis) {
-    // Portcullis first: it issues the token and publishes the key the baselines use.
-    // It is stopped before the baselines start, so no two targets ever run at once.
-    const server = await startPortcullis(options.server, options.verbose);
-    try {
-      const creds = await registerUser(server.baseUrl, "me");
-      token = await login(server.baseUrl, creds);
-      jwks = await fetchJwks(server.baseUrl);
-      portcullisRow = await measure(server, token, options);
-      portcullisRow.name = "Portcullis";
-    } finally {
-      await server.dispose();
+  const notes: string[] = [];
+  let server: Portcullis | undefined;
+  try {
+    let token: string;
+    let jwks: Jwks;
+    let coldTokens: string[] = [];
+    if (options.portcullis) {
+      // Set-up: Portcullis issues the token(s) and publishes the key the baselines use.
+      server = await preparePortcullis(options.server, options.verbose);
+      const setup = await server.start();
+      try {
+        const creds = await registerUser(setup.baseUrl, "me");
+        token = await login(setup.baseUrl, creds);
+        jwks = await fetchJwks(setup.baseUrl);
+        if (options.coldTokens > 1) {
+          process.stderr.write(`me: minting ${options.coldTokens} access tokens (logins, then refreshes)\n`);
+          const started = Date.now();
+          coldTokens = await mintTokens(setup.baseUrl, creds, options.coldTokens, 8, 300_000);
+          if (coldTokens.length <= 10_000) {
+            notes.push(
+              `Note: ${coldTokens.length} tokens fit in Portcullis's cache of 10 000 verified tokens, so that run mostly hits it.`,
+            );
+          }
+          notes.push(
+            `Minting ${coldTokens.length} tokens (8 logins, then refreshes) took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+          );
+        }
+      } finally {
+        await setup.stop();
+      }
+    } else {
+      ({ token, jwks } = selfSignedToken("http://127.0.0.1:1"));
     }
-  } else {
-    ({ token, jwks } = selfSignedToken("http://127.0.0.1:1"));
-  }
 
-  const bare = await measureBaseline(
-    "bare node:http + node:crypto",
-    "bare-node-http.ts",
-    jwks,
-    token,
-    options,
-  );
-  rows.push(bare);
-  const classic = await measureBaseline(
-    "Express 5 + jsonwebtoken",
-    "express-jsonwebtoken.ts",
-    jwks,
-    token,
-    options,
-  );
-  rows.push(classic);
-  if (portcullisRow) rows.push(portcullisRow);
-
-  const body = rows.map((row) => {
-    const notes = [describeStatuses(row.result)];
-    if (row.logLines > 0) notes.push(`${row.logLines} log lines`);
-    return [
-      row.name,
-      rate(row.result.okPerSecond),
-      ms(row.result.p50),
-      ms(row.result.p99),
-      ratio(row.result.okPerSecond, bare.result.okPerSecond),
-      ratio(row.result.okPerSecond, classic.result.okPerSecond),
-      notes.filter(Boolean).join("; "),
+    const series: Series[] = [
+      {
+        name: "bare node:http + node:crypto",
+        samples: [],
+        run: async (label) =>
+          measure(
+            await startBaseline(label, "bare-node-http.ts", jwks, token, options.verbose),
+            [token],
+            options,
+            label,
+          ),
+      },
+      {
+        name: "Express 5 + jsonwebtoken",
+        samples: [],
+        run: async (label) =>
+          measure(
+            await startBaseline(label, "express-jsonwebtoken.ts", jwks, token, options.verbose),
+            [token],
+            options,
+            label,
+          ),
+      },
     ];
-  });
-  const checks: TargetCheck[] = [];
-  if (portcullisRow) {
-    const p = portcullisRow.result.okPerSecond;
-    checks.push(atLeast("Portcullis ≥ 70% of bare node:http", p, bare.result.okPerSecond, 0.7));
-    checks.push(atLeast("Portcullis ≥ 1.4× Express + jsonwebtoken", p, classic.result.okPerSecond, 1.4));
+    const pc = server;
+    if (pc) {
+      series.push({
+        name: "Portcullis (one token)",
+        samples: [],
+        run: async (label) => measure(await pc.start(), [token], options, label),
+      });
+      if (coldTokens.length > 0) {
+        series.push({
+          name: `Portcullis (${coldTokens.length} tokens round-robin)`,
+          samples: [],
+          run: async (label) => measure(await pc.start(), coldTokens, options, label),
+        });
+      }
+    }
+
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const s of series) {
+        const label = options.rounds > 1 ? `${s.name}, round ${round}/${options.rounds}` : s.name;
+        s.samples.push(await s.run(label));
+      }
+    }
+
+    const rps = (s: Series | undefined) => (s ? s.samples.map((x) => x.result.okPerSecond) : []);
+    const [bare, classic, hot, cold] = series;
+    const bareRps = rps(bare);
+    const classicRps = rps(classic);
+    const body = series.map((s) => {
+      const own = rps(s);
+      const cellNotes = s.samples.map((x, i) => {
+        const n = [describeStatuses(x.result), x.logLines > 0 ? `${x.logLines} log lines` : ""];
+        const text = n.filter(Boolean).join(", ");
+        return text && options.rounds > 1 ? `round ${i + 1}: ${text}` : text;
+      });
+      if (options.rounds > 1) cellNotes.unshift(`per round ${own.map((v) => rate(v)).join(", ")}`);
+      return [
+        s.name,
+        rate(median(own)),
+        ms(median(s.samples.map((x) => x.result.p50))),
+        ms(median(s.samples.map((x) => x.result.p99))),
+        times(median(ratios(own, bareRps))),
+        times(median(ratios(own, classicRps))),
+        otherCpu(s.samples.map((x) => x.result.otherCpu)),
+        cellNotes.filter(Boolean).join("; "),
+      ];
+    });
+    const shares = series.flatMap((s) => s.samples.map((x) => x.result.otherCpu));
+
+    const checks: TargetCheck[] = [];
+    for (const [s, label] of [
+      [hot, ""],
+      [cold, " (every request a token-cache miss)"],
+    ] as const) {
+      if (!s) continue;
+      const own = rps(s);
+      checks.push(
+        ratioCheck(
+          `Portcullis ≥ 70% of bare node:http${label}`,
+          ratios(own, bareRps),
+          "≥",
+          0.7,
+          `${rate(median(own))} vs ${rate(median(bareRps))} req/s`,
+        ),
+        ratioCheck(
+          `Portcullis ≥ 1.4× Express + jsonwebtoken${label}`,
+          ratios(own, classicRps),
+          "≥",
+          1.4,
+          `${rate(median(own))} vs ${rate(median(classicRps))} req/s`,
+        ),
+      );
+    }
+    const what = options.rounds > 1 ? `medians of ${options.rounds} rounds, ` : "";
+    return {
+      title: `GET /v1/me, ES256 bearer token (${what}${options.connections} connections, ${options.duration} s per run)`,
+      table: table(
+        ["target", "req/s (200)", "p50 ms", "p99 ms", "vs bare", "vs Express", "other CPU", "notes"],
+        body,
+      ),
+      checks,
+      notes,
+      runs: shares.length,
+      disturbed: shares.filter((x) => x !== undefined && x >= DISTURBED).length,
+    };
+  } finally {
+    server?.dispose();
   }
-  return {
-    title: `GET /v1/me, ES256 bearer token (${options.connections} connections, ${options.duration} s each)`,
-    table: table(
-      ["target", "req/s (200)", "p50 ms", "p99 ms", "vs bare", "vs Express", "other responses"],
-      body,
-    ),
-    checks,
-  };
 }
