@@ -70,6 +70,8 @@ import { createSqlPersistence } from "./store/sql/sql-persistence.js";
 /** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
 const KEY_RELOAD_INTERVAL_MS = 5_000;
 const REVOCATION_PRUNE_INTERVAL_MS = 60_000;
+/** Failed logins one client address may spend across all accounts, as a multiple of the per-account limit. */
+const PER_ADDRESS_FAILURE_MULTIPLIER = 50;
 /** API keys' `lastUsedAt` is written in batches this often, never once per request. */
 const API_KEY_LAST_USED_FLUSH_INTERVAL_MS = 15_000;
 const AUDIT_PRUNE_INTERVAL_MS = 60 * 60_000;
@@ -221,7 +223,7 @@ export async function createServices(
       config.loginRateLimit === null
         ? null
         : {
-            points: config.loginRateLimit.points * 10,
+            points: config.loginRateLimit.points * PER_ADDRESS_FAILURE_MULTIPLIER,
             durationSeconds: config.loginRateLimit.durationSeconds,
           },
       "login:ip",

@@ -96,11 +96,11 @@ export const ConfigSchema = Type.Object({
     pattern: RATE_LIMIT,
     default: "10/15m",
     description:
-      "Failed logins allowed per account and client address in a window (`5/15m`), after which even the right password answers 429 until the window passes; each address also gets 10× that across all accounts. `off` disables it.",
+      "Failed logins allowed per account and client address in a window (`5/15m`), after which even the right password answers 429 until the window passes; each client address also gets 50× that across all accounts (enough for an office behind one NAT, not for a spraying attack). `off` disables it.",
   }),
   PORTCULLIS_RATE_LIMIT: Type.String({
     pattern: RATE_LIMIT,
-    default: "100/1m",
+    default: "300/1m",
     description:
       "Requests per client address to the other public endpoints (register, …). `off` disables it.",
   }),

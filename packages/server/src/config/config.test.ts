@@ -44,7 +44,7 @@ describe("loadConfig › defaults", () => {
       reauthWindowSeconds: 10 * 60,
       sessionBinding: { userAgent: false, address: false },
       loginRateLimit: { points: 10, durationSeconds: 15 * 60 },
-      rateLimit: { points: 100, durationSeconds: 60 },
+      rateLimit: { points: 300, durationSeconds: 60 },
       emailRateLimit: { points: 5, durationSeconds: 3600 },
       smtpUrl: undefined,
       mailOutboxDir: "./data/mail-outbox",

@@ -91,6 +91,16 @@ describe("rate limits", () => {
       expectRateLimited(await login(t, email, WRONG_PASSWORD, "198.51.100.14"));
     });
 
+    it("limits one client address across accounts at 50× the per-account limit, without touching other addresses", async () => {
+      const t = await open({ PORTCULLIS_LOGIN_RATE_LIMIT: "1/15m" });
+      for (let i = 0; i < 50; i++) {
+        const response = await login(t, uniqueEmail("spray"), WRONG_PASSWORD, "198.51.100.50");
+        expect(response.statusCode).toBe(401);
+      }
+      expectRateLimited(await login(t, uniqueEmail("spray"), WRONG_PASSWORD, "198.51.100.50"));
+      expect((await login(t, uniqueEmail("spray"), WRONG_PASSWORD, "198.51.100.51")).statusCode).toBe(401);
+    });
+
     it("counts the account across spellings of its address", async () => {
       const t = await open(env);
       const email = uniqueEmail();
