@@ -5,7 +5,8 @@
  * SMTP_URL may hold a password, which no error message repeats.
  */
 import { describe, expect, it } from "vitest";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
+import { namedVariables, refusal } from "./config.test-support.js";
 
 const STRONG_SECRET = "q8Vx2LmR7tZp4KsW9bNc3HfJ6dYg1AeUoTiPrXzQwEvBnMkSlCjDhGfIaO5u0y-_";
 const PRODUCTION = {
@@ -13,19 +14,6 @@ const PRODUCTION = {
   PORTCULLIS_SECRET: STRONG_SECRET,
   PORTCULLIS_PUBLIC_URL: "https://auth.example.com",
 };
-
-function refusal(env: Record<string, string>): ConfigError {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`expected the configuration to be refused, got ${JSON.stringify(config)}`);
-}
-
-const namedVariables = (error: ConfigError) => error.problems.map((problem) => problem.split(":")[0]);
 
 describe("loadConfig › mail delivery in production", () => {
   it("refuses to start without SMTP_URL or an outbox folder, naming SMTP_URL and the alternative", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Config, ConfigError, loadConfig, parseDuration, parseRateLimit } from "./config.js";
+import { loadConfig, parseDuration, parseRateLimit } from "./config.js";
+import { namedVariables, refusal } from "./config.test-support.js";
 
 /** High entropy, 64 characters: what `openssl rand -base64 48` gives. */
 const STRONG_SECRET = "q8Vx2LmR7tZp4KsW9bNc3HfJ6dYg1AeUoTiPrXzQwEvBnMkSlCjDhGfIaO5u0y-_";
@@ -11,20 +12,6 @@ const PRODUCTION = {
 };
 
 /** The ConfigError `loadConfig` throws for `env`; fails the test when it accepts it. */
-function refusal(env: Record<string, string>): ConfigError {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`expected the configuration to be refused, got ${JSON.stringify(config)}`);
-}
-
-/** The variable each problem names (the text before the first colon). */
-const namedVariables = (error: ConfigError) => error.problems.map((problem) => problem.split(":")[0]);
-
 describe("loadConfig › defaults", () => {
   it("resolves the documented defaults from an empty environment", () => {
     expect(loadConfig({})).toEqual({
