@@ -80,6 +80,11 @@ export class ProblemError extends Error {
   }
 }
 
+/** `429 rate_limited` with the `Retry-After` the contract requires. */
+export function rateLimitedProblem(retryAfterSeconds: number): ProblemError {
+  return new ProblemError("rate_limited", { headers: { "retry-after": String(retryAfterSeconds) } });
+}
+
 export interface ProblemBody {
   type: string;
   title: string;

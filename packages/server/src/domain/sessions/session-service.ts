@@ -21,7 +21,7 @@ import type { AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier } from "
 import type { User } from "../users/user.js";
 import { type ClientBinding, matchesBoundClient, NO_CLIENT_BINDING } from "./client-binding.js";
 import type { RevocationBus, RevocationSet } from "./revocation.js";
-import type { Session, SessionRevocationReason } from "./session.js";
+import type { Session, SessionRevocationReason, SessionTransport } from "./session.js";
 
 export interface TokenGrant {
   accessToken: string;
@@ -258,25 +258,35 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     });
   }
 
+  /** One login's session row: absolute lifetime from rememberMe; cookie sessions also idle out. */
+  function newSession(input: StartSessionInput, transport: SessionTransport, now: number): Session {
+    const ttlSeconds = input.rememberMe ? deps.rememberMeTtlSeconds : deps.refreshTokenTtlSeconds;
+    const expiresAt = now + ttlSeconds * 1000;
+    return {
+      id: randomBytes(16).toString("base64url"),
+      userId: input.user.id,
+      transport,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt,
+      revokedAt: null,
+      ip: input.client.ip,
+      userAgent: input.client.userAgent,
+      amr: input.amr,
+      authTime: toSeconds(now),
+      rememberMe: input.rememberMe,
+      // Remember-me asks to stay signed in: only the absolute lifetime applies. Tokens rotate instead.
+      idleExpiresAt:
+        transport === "token" || input.rememberMe
+          ? null
+          : Math.min(expiresAt, now + deps.sessionIdleTimeoutSeconds * 1000),
+    };
+  }
+
   return {
     async startTokenSession(stores, input) {
       const now = clock.now();
-      const ttlSeconds = input.rememberMe ? deps.rememberMeTtlSeconds : deps.refreshTokenTtlSeconds;
-      const session: Session = {
-        id: randomBytes(16).toString("base64url"),
-        userId: input.user.id,
-        transport: "token",
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + ttlSeconds * 1000,
-        revokedAt: null,
-        ip: input.client.ip,
-        userAgent: input.client.userAgent,
-        amr: input.amr,
-        authTime: toSeconds(now),
-        rememberMe: input.rememberMe,
-        idleExpiresAt: null,
-      };
+      const session = newSession(input, "token", now);
       await stores.sessions.insertSession(session);
       const refreshToken = await insertRefreshToken(stores, session, now);
       return grantFor(input.user, session, refreshToken, now);
@@ -284,26 +294,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
     async startCookieSession(stores, input) {
       const now = clock.now();
-      const ttlSeconds = input.rememberMe ? deps.rememberMeTtlSeconds : deps.refreshTokenTtlSeconds;
-      const expiresAt = now + ttlSeconds * 1000;
-      const session: Session = {
-        id: randomBytes(16).toString("base64url"),
-        userId: input.user.id,
-        transport: "cookie",
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt,
-        revokedAt: null,
-        ip: input.client.ip,
-        userAgent: input.client.userAgent,
-        amr: input.amr,
-        authTime: toSeconds(now),
-        rememberMe: input.rememberMe,
-        // Remember-me asks to stay signed in: only the absolute lifetime applies.
-        idleExpiresAt: input.rememberMe
-          ? null
-          : Math.min(expiresAt, now + deps.sessionIdleTimeoutSeconds * 1000),
-      };
+      const session = newSession(input, "cookie", now);
+      const ttlSeconds = toSeconds(session.expiresAt - now);
       const cookieValue = newOpaqueToken(SESSION_COOKIE_BYTES);
       await stores.sessions.insertCookieSession(session, hashOpaqueToken(cookieValue));
       return { cookieValue, expiresIn: ttlSeconds, session };

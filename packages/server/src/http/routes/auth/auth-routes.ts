@@ -9,7 +9,7 @@ import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
 import { limitPerClientAddress } from "../../plugins/rate-limit.js";
 import { presentCookieLogin, presentTokenGrant, presentUser } from "../../presenters.js";
-import { ProblemError } from "../../problem.js";
+import { ProblemError, rateLimitedProblem } from "../../problem.js";
 import { clearSessionCookie, setSessionCookie } from "../../session-cookie.js";
 import {
   LoginSchema,
@@ -90,9 +90,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     deps.metrics.logins.inc({ outcome: outcome.ok ? "succeeded" : outcome.code });
     if (!outcome.ok) {
       if (outcome.code === "rate_limited") {
-        throw new ProblemError("rate_limited", {
-          headers: { "retry-after": String(outcome.retryAfterSeconds) },
-        });
+        throw rateLimitedProblem(outcome.retryAfterSeconds);
       }
       throw new ProblemError(outcome.code);
     }
@@ -141,9 +139,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
       );
       if (!outcome.ok) {
         if (outcome.code === "rate_limited") {
-          throw new ProblemError("rate_limited", {
-            headers: { "retry-after": String(outcome.retryAfterSeconds) },
-          });
+          throw rateLimitedProblem(outcome.retryAfterSeconds);
         }
         throw new ProblemError(outcome.code === "session_ended" ? "invalid_token" : outcome.code);
       }

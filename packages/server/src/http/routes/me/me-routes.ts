@@ -4,7 +4,7 @@ import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth } from "../../plugins/authentication.js";
 import { presentUser } from "../../presenters.js";
-import { ProblemError } from "../../problem.js";
+import { ProblemError, rateLimitedProblem } from "../../problem.js";
 import { requireRecentAuthentication } from "../../step-up.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
 import { ChangePasswordSchema, GetMeSchema, PatchMeSchema } from "./me.schema.js";
@@ -44,9 +44,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) =
       case "weak_password":
         throw weakPasswordProblem(outcome.weaknesses, "/newPassword");
       case "rate_limited":
-        throw new ProblemError("rate_limited", {
-          headers: { "retry-after": String(outcome.retryAfterSeconds) },
-        });
+        throw rateLimitedProblem(outcome.retryAfterSeconds);
     }
   });
 };

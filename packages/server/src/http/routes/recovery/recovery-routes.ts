@@ -11,7 +11,7 @@ import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth } from "../../plugins/authentication.js";
 import { limitPerClientAddress } from "../../plugins/rate-limit.js";
 import { presentUser } from "../../presenters.js";
-import { ProblemError } from "../../problem.js";
+import { ProblemError, rateLimitedProblem } from "../../problem.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
 import {
   ForgotPasswordSchema,
@@ -25,9 +25,6 @@ const invalidLink = () =>
     status: 400,
     detail: "The link is not valid: it was already used, has expired, or was never issued.",
   });
-
-const rateLimited = (retryAfterSeconds: number) =>
-  new ProblemError("rate_limited", { headers: { "retry-after": String(retryAfterSeconds) } });
 
 export const recoveryRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
   app.post(
@@ -45,7 +42,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, d
             errors: [{ pointer: "/email", detail: "is not a valid email address" }],
           });
         case "rate_limited":
-          throw rateLimited(outcome.retryAfterSeconds);
+          throw rateLimitedProblem(outcome.retryAfterSeconds);
       }
     },
   );
@@ -84,7 +81,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, d
         case "unknown_user":
           throw new ProblemError("invalid_token");
         case "rate_limited":
-          throw rateLimited(outcome.retryAfterSeconds);
+          throw rateLimitedProblem(outcome.retryAfterSeconds);
       }
     },
   );
