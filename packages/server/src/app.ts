@@ -15,6 +15,7 @@ import { createUserAdminService, type UserAdminService } from "./domain/admin/us
 import { type ApiKeyService, createApiKeyService } from "./domain/api-keys/api-key-service.js";
 import { type AuditLogService, createAuditLogService } from "./domain/audit/audit-log-service.js";
 import { type Clock, systemClock } from "./domain/clock.js";
+import type { EphemeralStore } from "./domain/ephemeral/ephemeral-store.js";
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
 import type { Persistence } from "./domain/persistence.js";
@@ -62,6 +63,7 @@ import { type AccountMailServices, createAccountMailServices } from "./mail/acco
 import type { MailLog } from "./mail/mail-delivery.js";
 import type { MailWorker } from "./mail/mail-worker.js";
 import { loadCommonPasswords } from "./store/common-passwords.js";
+import { createMemoryEphemeralStore } from "./store/ephemeral/memory-ephemeral-store.js";
 import { createMemoryFailureLimiter, createMemoryRequestLimiter } from "./store/ephemeral/memory-limiters.js";
 import { createInProcessRevocationBus } from "./store/revocation/in-process-revocation-bus.js";
 import type { SqlDatabase } from "./store/sql/database.js";
@@ -82,6 +84,8 @@ export interface AppDeps {
   database: SqlDatabase;
   clock?: Clock;
   bus?: RevocationBus;
+  /** One-time state (MFA tokens, challenges, OAuth state); this process's memory when absent. */
+  ephemeral?: EphemeralStore;
   isCommonPassword?: (password: string) => boolean;
   /** Tests pass cheaper argon2 parameters. */
   hasher?: Partial<PasswordHasherOptions>;
@@ -134,6 +138,7 @@ export interface Services extends AppServices {
   keyRing: KeyRing;
   metrics: AuthMetrics;
   persistence: Persistence;
+  ephemeral: EphemeralStore;
   publicEndpointLimiter: RequestLimiter;
   revocations: RevocationSet;
   /** Mail, email verification and password reset (the worker is started by `buildApp`). */
@@ -154,6 +159,7 @@ export async function createServices(
   const clock = deps.clock ?? systemClock;
   const persistence = createSqlPersistence(deps.database.db);
   const bus = deps.bus ?? createInProcessRevocationBus();
+  const ephemeral = deps.ephemeral ?? createMemoryEphemeralStore(clock);
 
   const signingKeys = createSigningKeyService({
     persistence,
@@ -292,6 +298,7 @@ export async function createServices(
     keyRing,
     metrics,
     persistence,
+    ephemeral,
     revocations,
     apiKeys,
     userAdmin,
