@@ -35,6 +35,7 @@ import {
   createReauthenticationService,
   type ReauthenticationService,
 } from "./domain/users/reauthentication-service.js";
+import { createSignInCompleter, type SignInCompleter } from "./domain/users/sign-in.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { LOG_SERIALIZERS } from "./http/log-serializers.js";
@@ -133,6 +134,8 @@ export const LOG_REDACTIONS = [
 
 export interface Services extends AppServices {
   login: LoginService;
+  /** Opens a session once a first factor is proven; every way of signing in ends here. */
+  signIn: SignInCompleter;
   reauthentication: ReauthenticationService;
   stepUp: StepUpPolicy;
   keyRing: KeyRing;
@@ -258,15 +261,15 @@ export async function createServices(
   });
   const metrics = createAuthMetrics({ revocationSetSize: () => revocations.size });
 
+  const signIn = createSignInCompleter({ persistence, clock, sessions, notifier: accountMail.notifier });
   const login = createLoginService({
     persistence,
     clock,
     hasher,
     throttle,
-    sessions,
+    signIn,
     onRehashFailure: (error) => log.warn({ err: error }, "password hash upgrade failed"),
     requireVerifiedEmail: config.requireVerifiedEmail,
-    notifier: accountMail.notifier,
   });
 
   const reauthentication = createReauthenticationService({ persistence, hasher, throttle, sessions });
@@ -291,6 +294,7 @@ export async function createServices(
   return {
     users,
     login,
+    signIn,
     reauthentication,
     stepUp,
     sessions,

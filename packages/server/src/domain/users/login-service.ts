@@ -1,20 +1,19 @@
 /**
  * Password login, as named steps: throttle → find the account → verify (or spend a dummy hash
  * for an unknown address, so both cost the same) → record the outcome → refuse disabled accounts
- * → upgrade an outdated hash → open a session. An unknown address and a wrong password give the
+ * → upgrade an outdated hash → hand over to the sign-in completer (session, MFA). An unknown address and a wrong password give the
  * same outcome; a disabled account is only revealed to someone who knows its password.
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
-import type { AccountNotifier } from "../notifications/account-notifier.js";
 import { isBcryptHash, type PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import type { SessionTransport } from "../sessions/session.js";
-import type { CookieGrant, SessionService, TokenGrant } from "../sessions/session-service.js";
 import { normalizeEmail } from "./email.js";
-import type { User, UserWithPassword } from "./user.js";
+import type { SignedIn, SignInCompleter } from "./sign-in.js";
+import type { UserWithPassword } from "./user.js";
 
 export interface LoginInput {
   email: string;
@@ -25,8 +24,7 @@ export interface LoginInput {
 }
 
 export type LoginOutcome =
-  | { ok: true; user: User; grant: TokenGrant }
-  | { ok: true; user: User; cookie: CookieGrant }
+  | SignedIn
   | { ok: false; code: "invalid_credentials" | "account_disabled" | "email_not_verified" }
   | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
 
@@ -35,13 +33,12 @@ export interface LoginServiceDeps {
   clock: Clock;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
-  sessions: SessionService;
   /** Told when upgrading a hash failed; login goes on regardless. */
   onRehashFailure?: (error: unknown) => void;
   /** PORTCULLIS_REQUIRE_VERIFIED_EMAIL: the right password of an unverified address gets `email_not_verified`. */
   requireVerifiedEmail: boolean;
-  /** Mails the user, inside the login's transaction, when the sign-in comes from a new device. */
-  notifier: Pick<AccountNotifier, "notifySignIn">;
+  /** Opens the session once the password is right (and, with MFA, asks for the second factor). */
+  signIn: SignInCompleter;
 }
 
 export interface LoginService {
@@ -49,7 +46,7 @@ export interface LoginService {
 }
 
 export function createLoginService(deps: LoginServiceDeps): LoginService {
-  const { persistence, clock, hasher, throttle, sessions } = deps;
+  const { persistence, clock, hasher, throttle } = deps;
 
   async function findAccount(email: string | null): Promise<UserWithPassword | undefined> {
     return email === null ? undefined : persistence.users.findUserWithPasswordByEmail(email);
@@ -95,30 +92,6 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     }
   }
 
-  async function openSession(account: UserWithPassword, input: LoginInput, client: ClientContext) {
-    const { passwordHash: _hash, ...user } = account;
-    return persistence.transaction(async (stores) => {
-      const start = { user, amr: ["pwd"], rememberMe: input.rememberMe, client };
-      // A cookie login always gets a new random id, whatever cookie came with the request (fixation).
-      const opened =
-        input.transport === "cookie"
-          ? ({ cookie: await sessions.startCookieSession(stores, start) } as const)
-          : ({ grant: await sessions.startTokenSession(stores, start) } as const);
-      const session = "cookie" in opened ? opened.cookie.session : opened.grant.session;
-      await stores.audit.appendAuditEvent({
-        type: "login.succeeded",
-        userId: user.id,
-        actorId: user.id,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        details: { sessionId: session.id, amr: "pwd" },
-        at: clock.now(),
-      });
-      await deps.notifier.notifySignIn(stores, user, session, client);
-      return { ok: true, user, ...opened } as const;
-    });
-  }
-
   return {
     async login(input, client) {
       const email = normalizeEmail(input.email);
@@ -151,7 +124,17 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       if (deps.requireVerifiedEmail && !account.emailVerified)
         return { ok: false, code: "email_not_verified" };
       if (check.needsRehash) await upgradeHash(account, password);
-      return openSession(account, input, client);
+      const { passwordHash: _hash, ...user } = account;
+      return deps.signIn.openSession(
+        {
+          user,
+          amr: ["pwd"],
+          rememberMe: input.rememberMe,
+          transport: input.transport ?? "token",
+          method: "password",
+        },
+        client,
+      );
     },
   };
 }
