@@ -1,11 +1,76 @@
-import { defineConfig } from "vitest/config";
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { defineConfig, type ViteUserConfig } from "vitest/config";
 
-export default defineConfig({
-  test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    pool: "forks",
-    reporters: ["default", "./test-support/summary-reporter.ts"],
-  },
+const MIDDLEWARE_SOURCE = fileURLToPath(new URL("./packages/middleware/src/", import.meta.url));
+
+const INTEGRATION = ["packages/*/test/**/*.test.ts"];
+/** Suites about running many instances: only meaningful on PostgreSQL + Redis. */
+const SCALE_OUT = ["packages/server/test/scale-out/**/*.test.ts"];
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port, timeout: 1_000 });
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
+
+export default defineConfig(async (): Promise<ViteUserConfig> => {
+  const [postgres, redis] = await Promise.all([listening(5432), listening(6379)]);
+  const serversUp = postgres && redis;
+  if (!serversUp) {
+    const missing = [postgres ? null : "PostgreSQL (127.0.0.1:5432)", redis ? null : "Redis (127.0.0.1:6379)"]
+      .filter((name) => name !== null)
+      .join(" and ");
+    if (process.env.CI === "true") throw new Error(`CI=true but ${missing} is not reachable`);
+    console.warn(
+      `\n!! ${missing} not reachable: the PostgreSQL + Redis run of the integration suite is SKIPPED.\n`,
+    );
+  }
+  const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: "forks" } as const;
+  return {
+    // Tests import the middleware's TypeScript sources, so `npm test` needs no build first.
+    resolve: {
+      alias: [
+        { find: /^@portcullis\/middleware$/, replacement: `${MIDDLEWARE_SOURCE}index.ts` },
+        { find: /^@portcullis\/middleware\/(express|fastify)$/, replacement: `${MIDDLEWARE_SOURCE}$1.ts` },
+      ],
+    },
+    test: {
+      reporters: ["default", "./test-support/summary-reporter.ts"],
+      projects: [
+        {
+          extends: true as const,
+          test: {
+            ...shared,
+            name: "sqlite",
+            include: ["packages/*/src/**/*.test.ts", ...INTEGRATION],
+            exclude: [...SCALE_OUT, "**/node_modules/**"],
+          },
+        },
+        ...(serversUp
+          ? [
+              {
+                extends: true as const,
+                test: {
+                  ...shared,
+                  name: "postgres+redis",
+                  include: INTEGRATION,
+                  exclude: ["**/node_modules/**"],
+                  env: { PORTCULLIS_TEST_STORE: "postgres" },
+                  globalSetup: ["./test-support/postgres-schemas.ts"],
+                },
+              },
+            ]
+          : []),
+      ],
+    },
+  };
 });

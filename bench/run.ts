@@ -5,8 +5,11 @@ import { installExitHandlers, killAllNow, sleep } from "./lib/child.js";
 import { cpuSnapshot, otherCpuShare } from "./lib/cpu.js";
 import { targetLine } from "./lib/format.js";
 import { DEFAULT_SERVER } from "./lib/portcullis.js";
+import { runCookie } from "./scenarios/cookie.js";
 import { runLogin } from "./scenarios/login.js";
 import { runMe } from "./scenarios/me.js";
+import { runMiddleware } from "./scenarios/middleware.js";
+import { runScaleOut } from "./scenarios/scale-out.js";
 import type { BenchOptions, ScenarioReport } from "./scenarios/types.js";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -15,9 +18,12 @@ const USAGE = `usage: npm run bench -- [options]
   --login-connections <n> connections of the login storm (default: --connections)
   --rounds <n>            rounds; each measures every target once, the tables give medians (default 3)
   --warmup <s>            seconds of warm-up before each measured run (default 2)
-  --only me|login         run one scenario
+  --only me|login|middleware|scale-out|cookie
+                          run one scenario; scale-out and cookie (PostgreSQL + Redis,
+                          BENCH_POSTGRES_URL, BENCH_REDIS_URL) run only when named
   --no-portcullis         baselines only (scenario "me" with a self-signed ES256 token;
-                          scenario "login" with the bare hash rate only)
+                          scenario "login" with the bare hash rate only;
+                          scenario "cookie" with its three baselines)
   --server <path>         the server entry point (default packages/server/dist/main.js)
   --cold-tokens <n>       distinct tokens for the extra Portcullis run that defeats its cache of
                           verified tokens (default 11000, above the cache's 10000; 0 skips it)
@@ -68,8 +74,13 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (values.only !== undefined && values.only !== "me" && values.only !== "login") {
-    throw new Error(`--only must be "me" or "login", got ${JSON.stringify(values.only)}`);
+  if (
+    values.only !== undefined &&
+    !["me", "login", "middleware", "scale-out", "cookie"].includes(values.only)
+  ) {
+    throw new Error(
+      `--only must be "me", "login", "middleware", "scale-out" or "cookie", got ${JSON.stringify(values.only)}`,
+    );
   }
   const connections = intOption(values.connections, "connections", 32, 1, 1024);
   const options: BenchOptions = {
@@ -127,6 +138,22 @@ async function main(): Promise<number> {
     }
     if (only === undefined || only === "login") {
       const report = await runLogin(options);
+      print(report);
+      reports.push(report);
+    }
+    if (only === undefined || only === "middleware") {
+      const report = await runMiddleware(options);
+      print(report);
+      reports.push(report);
+    }
+    // Needs PostgreSQL and Redis, so only when asked for.
+    if (only === "scale-out") {
+      const report = await runScaleOut(options);
+      print(report);
+      reports.push(report);
+    }
+    if (only === "cookie") {
+      const report = await runCookie(options);
       print(report);
       reports.push(report);
     }

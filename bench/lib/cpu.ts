@@ -65,3 +65,30 @@ export function otherCpuShare(a: CpuSnapshot | undefined, b: CpuSnapshot | undef
   const other = b.busy - a.busy - (b.ours - a.ours);
   return Math.min(1, Math.max(0, other / (b.total - a.total)));
 }
+
+/**
+ * Clock ticks used so far by the processes whose command name is one of `names` (e.g.
+ * `redis-server`, `postgres`): the servers a target talks to, which run outside the bench's process
+ * tree and so count as "other CPU". Processes that exit between two readings are missed.
+ */
+export function commandTicks(names: readonly string[]): number {
+  let sum = 0;
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        if (!names.includes(command)) continue;
+        // utime and stime only: a server's parent (the postmaster) also reaps other clients' backends.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        sum += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    return Number.NaN;
+  }
+  return sum;
+}

@@ -20,7 +20,12 @@ export interface Portcullis {
   dispose(): void;
 }
 
-export async function preparePortcullis(serverPath: string, verbose: boolean): Promise<Portcullis> {
+/** `extraEnv` overrides the defaults, e.g. `DATABASE_URL` and `REDIS_URL` from lib/stores.ts. */
+export async function preparePortcullis(
+  serverPath: string,
+  verbose: boolean,
+  extraEnv: Record<string, string> = {},
+): Promise<Portcullis> {
   const main = resolve(REPO_ROOT, serverPath);
   if (!existsSync(main)) {
     throw new Error(
@@ -42,6 +47,7 @@ export async function preparePortcullis(serverPath: string, verbose: boolean): P
     PORTCULLIS_LOG_LEVEL: "warn",
     // Production refuses to start without a way to deliver mail; the outbox is a folder of JSON files.
     PORTCULLIS_MAIL_OUTBOX: join(dir, "outbox"),
+    ...extraEnv,
   };
   return {
     publicUrl,

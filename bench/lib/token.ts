@@ -72,3 +72,41 @@ export function selfSignedToken(issuer: string, ttlSeconds = 3600): { token: str
   });
   return { token: `${header}.${payload}.${signature.toString("base64url")}`, jwks: { keys: [jwk] } };
 }
+
+/**
+ * `count` distinct RFC 9068-shaped access tokens signed by one fresh ES256 key, and its JWKS: for
+ * runs that need more tokens than a verifier caches, without a Portcullis to mint them.
+ */
+export function selfSignedTokens(
+  issuer: string,
+  count: number,
+  ttlSeconds = 3600,
+): { tokens: string[]; jwks: Jwks } {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const kid = randomBytes(8).toString("base64url");
+  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "ES256", use: "sig" };
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const header = enc({ alg: "ES256", typ: "at+jwt", kid });
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const payload = enc({
+      iss: issuer,
+      aud: issuer,
+      sub: randomUUID(),
+      sid: randomUUID(),
+      jti: randomUUID(),
+      iat: now,
+      exp: now + ttlSeconds,
+      auth_time: now,
+      roles: ["user"],
+      amr: ["pwd"],
+    });
+    const signature = sign("sha256", Buffer.from(`${header}.${payload}`), {
+      key: privateKey,
+      dsaEncoding: "ieee-p1363",
+    });
+    tokens.push(`${header}.${payload}.${signature.toString("base64url")}`);
+  }
+  return { tokens, jwks: { keys: [jwk] } };
+}

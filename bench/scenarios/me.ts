@@ -47,7 +47,7 @@ async function sanityCheck(target: Target, token: string): Promise<void> {
  * so that a server-side cache of verified tokens smaller than the set never hits), then stops
  * the target.
  */
-async function measure(
+export async function measure(
   target: Target,
   tokens: string[],
   options: BenchOptions,
@@ -83,7 +83,7 @@ async function measure(
   }
 }
 
-async function startBaseline(name: string, file: string, jwks: Jwks, token: string, verbose: boolean) {
+export async function startBaseline(name: string, file: string, jwks: Jwks, token: string, verbose: boolean) {
   const info = tokenInfo(token);
   const port = await freePort();
   return startTarget({

@@ -16,6 +16,19 @@ import { type ApiKeyService, createApiKeyService } from "./domain/api-keys/api-k
 import { type AuditLogService, createAuditLogService } from "./domain/audit/audit-log-service.js";
 import { type Clock, systemClock } from "./domain/clock.js";
 import type { EphemeralStore } from "./domain/ephemeral/ephemeral-store.js";
+import {
+  createIntrospectionService,
+  type IntrospectionService,
+} from "./domain/introspection/introspection-service.js";
+import { createMfaFailureLimit } from "./domain/mfa/mfa-failure-limit.js";
+import { createMfaLoginService, type MfaLoginService } from "./domain/mfa/mfa-login-service.js";
+import { createMfaService, type MfaService } from "./domain/mfa/mfa-service.js";
+import { createMfaTokens } from "./domain/mfa/mfa-tokens.js";
+import { createSecondFactorVerifier } from "./domain/mfa/second-factor.js";
+import { createTotpSecretBox } from "./domain/mfa/totp-secret-box.js";
+import { createIdentityService, type IdentityService } from "./domain/oauth/identity-service.js";
+import { createRedirectAllowlist } from "./domain/oauth/redirect-allowlist.js";
+import { createSocialLoginService, type SocialLoginService } from "./domain/oauth/social-login-service.js";
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
 import type { Persistence } from "./domain/persistence.js";
@@ -23,12 +36,17 @@ import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
 import { createCsrfTokens, deriveCsrfKey } from "./domain/sessions/csrf-token.js";
 import { createRevocationSet, type RevocationBus, type RevocationSet } from "./domain/sessions/revocation.js";
+import { startRevocationSync } from "./domain/sessions/revocation-sync.js";
 import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
 import { createStepUpPolicy, type StepUpPolicy } from "./domain/sessions/step-up.js";
 import { createAccessTokenIssuer, createAccessTokenVerifier } from "./domain/tokens/access-token.js";
 import { deriveKeyEncryptionKey } from "./domain/tokens/key-encryption.js";
 import type { KeyRing } from "./domain/tokens/key-ring.js";
 import { createSigningKeyService, type SigningKeyService } from "./domain/tokens/signing-key-service.js";
+import {
+  type AccountDeletionService,
+  createAccountDeletionService,
+} from "./domain/users/account-deletion-service.js";
 import type { LoginService } from "./domain/users/login-service.js";
 import { createLoginService } from "./domain/users/login-service.js";
 import {
@@ -37,6 +55,7 @@ import {
 } from "./domain/users/reauthentication-service.js";
 import { createSignInCompleter, type SignInCompleter } from "./domain/users/sign-in.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
+import { createWebAuthnService, type WebAuthnService } from "./domain/webauthn/webauthn-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { LOG_SERIALIZERS } from "./http/log-serializers.js";
 import {
@@ -54,30 +73,43 @@ import { apiKeysRoutes } from "./http/routes/api-keys/api-keys-routes.js";
 import { authRoutes } from "./http/routes/auth/auth-routes.js";
 import { csrfRoutes } from "./http/routes/auth/csrf-routes.js";
 import { discoveryRoutes } from "./http/routes/discovery/discovery-routes.js";
+import { introspectionRoutes } from "./http/routes/introspection/introspection-routes.js";
 import { meEventsRoutes } from "./http/routes/me/me-events-routes.js";
 import { meRoutes } from "./http/routes/me/me-routes.js";
+import { mfaRoutes } from "./http/routes/mfa/mfa-routes.js";
+import { exchangeRoutes } from "./http/routes/oauth/exchange-routes.js";
+import { identitiesRoutes } from "./http/routes/oauth/identities-routes.js";
+import { oauthRoutes } from "./http/routes/oauth/oauth-routes.js";
 import { operationsRoutes } from "./http/routes/operations/operations-routes.js";
 import { recoveryRoutes } from "./http/routes/recovery/recovery-routes.js";
 import { sessionsRoutes } from "./http/routes/sessions/sessions-routes.js";
+import { webauthnRoutes } from "./http/routes/webauthn/webauthn-routes.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { type AccountMailServices, createAccountMailServices } from "./mail/account-mail-services.js";
 import type { MailLog } from "./mail/mail-delivery.js";
 import type { MailWorker } from "./mail/mail-worker.js";
+import { createProviderClients } from "./oauth-client/provider-clients.js";
 import { loadCommonPasswords } from "./store/common-passwords.js";
-import { createMemoryEphemeralStore } from "./store/ephemeral/memory-ephemeral-store.js";
-import { createMemoryFailureLimiter, createMemoryRequestLimiter } from "./store/ephemeral/memory-limiters.js";
-import { createInProcessRevocationBus } from "./store/revocation/in-process-revocation-bus.js";
+import { type DependencyStatus, openSharedState } from "./store/shared-state.js";
 import type { SqlDatabase } from "./store/sql/database.js";
+import { isDatabaseUnavailable } from "./store/sql/sql-errors.js";
 import { createSqlPersistence } from "./store/sql/sql-persistence.js";
 
 /** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
 const KEY_RELOAD_INTERVAL_MS = 5_000;
 const REVOCATION_PRUNE_INTERVAL_MS = 60_000;
+/** While the bus is down, revocations are read from SQL this often: well inside the one-second bound. */
+const REVOCATION_POLL_INTERVAL_MS = 500;
+/** While it is up, a slow reconciliation catches an event a publisher lost. */
+const REVOCATION_RECONCILE_INTERVAL_MS = 30_000;
 /** Failed logins one client address may spend across all accounts, as a multiple of the per-account limit. */
 const PER_ADDRESS_FAILURE_MULTIPLIER = 50;
 /** API keys' `lastUsedAt` is written in batches this often, never once per request. */
 const API_KEY_LAST_USED_FLUSH_INTERVAL_MS = 15_000;
 const AUDIT_PRUNE_INTERVAL_MS = 60 * 60_000;
+/** Wrong second-factor codes one account may spend in a window, across mfaTokens and instances. */
+const MFA_FAILURES_PER_ACCOUNT = 10;
+const MFA_FAILURE_WINDOW_MS = 15 * 60_000;
 
 export type ResolvedConfig = Config & { secret: string };
 
@@ -130,6 +162,15 @@ export const LOG_REDACTIONS = [
   "*.secret",
   "*.mfaToken",
   "*.backupCode",
+  // MFA (issue 5): codes shown once, the TOTP secret's URL and picture, a passkey's signed answer.
+  "*.backupCodes",
+  "*.otpauthUrl",
+  "*.qrCode",
+  "*.webauthn",
+  // The one-time code of POST /v1/auth/exchange, and a TOTP or backup code (MFA, step-up). Not
+  // `*.code`: that would censor every error's `code`.
+  "body.code",
+  "req.body.code",
 ];
 
 export interface Services extends AppServices {
@@ -138,16 +179,29 @@ export interface Services extends AppServices {
   signIn: SignInCompleter;
   reauthentication: ReauthenticationService;
   stepUp: StepUpPolicy;
+  /** TOTP, backup codes, the administrators' reset; the second step of a sign-in; passkeys (issue 5). */
+  mfa: MfaService;
+  mfaLogin: MfaLoginService;
+  webauthn: WebAuthnService;
+  /** Social login (issue 6) and the linked identities. */
+  socialLogin: SocialLoginService;
+  identities: IdentityService;
+  /** DELETE /v1/me: the owner deletes their account (step-up). */
+  accountDeletion: AccountDeletionService;
   keyRing: KeyRing;
   metrics: AuthMetrics;
   persistence: Persistence;
   ephemeral: EphemeralStore;
   publicEndpointLimiter: RequestLimiter;
+  introspection: IntrospectionService;
+  introspectionLimiter: RequestLimiter;
   revocations: RevocationSet;
   /** Mail, email verification and password reset (the worker is started by `buildApp`). */
   accountMail: AccountMailServices;
-  /** Stops the background timers and the bus subscription. */
-  stop(): void;
+  /** Dependencies the instance can live without for a while (Redis, the revocation bus), for /readyz. */
+  optionalDependencies(): Promise<Record<string, DependencyStatus>>;
+  /** Stops the background timers, the revocation sync, and closes Redis and the bus. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -161,8 +215,15 @@ export async function createServices(
 ): Promise<Services> {
   const clock = deps.clock ?? systemClock;
   const persistence = createSqlPersistence(deps.database.db);
-  const bus = deps.bus ?? createInProcessRevocationBus();
-  const ephemeral = deps.ephemeral ?? createMemoryEphemeralStore(clock);
+  const shared = await openSharedState({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    database: deps.database,
+    databaseUrl: config.databaseUrl,
+    clock,
+  });
+  const bus = deps.bus ?? shared.bus;
+  const ephemeral = deps.ephemeral ?? shared.ephemeral;
 
   const signingKeys = createSigningKeyService({
     persistence,
@@ -201,8 +262,6 @@ export async function createServices(
     sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     clientBinding: config.sessionBinding,
   });
-  const unsubscribe = bus.subscribe((event) => revocations.apply(event));
-  await sessions.loadRevocations();
   const userAdmin = createUserAdminService({
     persistence,
     clock,
@@ -212,8 +271,16 @@ export async function createServices(
     roles: config.roles,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
-  // Deleted users and role changes leave no session rows to reload from; their events do.
-  await userAdmin.restoreRevocations();
+  const revocationSync = await startRevocationSync({
+    persistence,
+    clock,
+    revocations,
+    bus,
+    windowMs: (config.accessTokenTtlSeconds + 60) * 1000,
+    pollIntervalMs: REVOCATION_POLL_INTERVAL_MS,
+    reconcileIntervalMs: REVOCATION_RECONCILE_INTERVAL_MS,
+    onError: (error) => log.warn({ err: error }, "reading revocations from the database failed"),
+  });
   const apiKeys = createApiKeyService({ persistence, clock });
   const auditLog = createAuditLogService({
     persistence,
@@ -227,8 +294,8 @@ export async function createServices(
     ...deps.hasher,
   });
   const throttle = createLoginThrottle({
-    perAccountAndIp: createMemoryFailureLimiter(config.loginRateLimit, "login:account-ip"),
-    perIp: createMemoryFailureLimiter(
+    perAccountAndIp: shared.failureLimiter(config.loginRateLimit, "login:account-ip"),
+    perIp: shared.failureLimiter(
       config.loginRateLimit === null
         ? null
         : {
@@ -261,7 +328,25 @@ export async function createServices(
   });
   const metrics = createAuthMetrics({ revocationSetSize: () => revocations.size });
 
-  const signIn = createSignInCompleter({ persistence, clock, sessions, notifier: accountMail.notifier });
+  const mfaTokens = createMfaTokens({ ephemeral, clock });
+  const signIn = createSignInCompleter({
+    persistence,
+    clock,
+    sessions,
+    notifier: accountMail.notifier,
+    mfaTokens,
+  });
+  const secondFactor = createSecondFactorVerifier({
+    persistence,
+    clock,
+    secretBox: createTotpSecretBox({ secret: config.secret }),
+    failures: createMfaFailureLimit({
+      ephemeral,
+      clock,
+      maxFailures: MFA_FAILURES_PER_ACCOUNT,
+      windowMs: MFA_FAILURE_WINDOW_MS,
+    }),
+  });
   const login = createLoginService({
     persistence,
     clock,
@@ -272,8 +357,64 @@ export async function createServices(
     requireVerifiedEmail: config.requireVerifiedEmail,
   });
 
-  const reauthentication = createReauthenticationService({ persistence, hasher, throttle, sessions });
+  const reauthentication = createReauthenticationService({
+    persistence,
+    hasher,
+    throttle,
+    sessions,
+    secondFactor,
+  });
+  const mfa = createMfaService({
+    persistence,
+    clock,
+    secretBox: createTotpSecretBox({ secret: config.secret }),
+    verifier: secondFactor,
+    hasher,
+    throttle,
+    sessions,
+    notifier: accountMail.notifier,
+    issuer: config.webauthn.rpName,
+  });
+  const webauthn = createWebAuthnService({
+    persistence,
+    clock,
+    ephemeral,
+    relyingParty: {
+      id: config.webauthn.rpId,
+      name: config.webauthn.rpName,
+      origins: config.webauthn.origins,
+    },
+    signIn,
+    mfaTokens,
+    requireVerifiedEmail: config.requireVerifiedEmail,
+  });
+  const mfaLogin = createMfaLoginService({
+    persistence,
+    mfaTokens,
+    verifier: secondFactor,
+    webauthn,
+    signIn,
+  });
+  const socialLogin = createSocialLoginService({
+    persistence,
+    clock,
+    ephemeral,
+    signIn,
+    providers: createProviderClients(config.oauthProviders, config.publicUrl),
+    allowlist: createRedirectAllowlist(config.redirectAllowlist),
+    verification: accountMail.emailVerification,
+    requireVerifiedEmail: config.requireVerifiedEmail,
+  });
+  const identities = createIdentityService({ persistence, clock });
   const stepUp = createStepUpPolicy({ clock, windowSeconds: config.reauthWindowSeconds });
+  const accountDeletion = createAccountDeletionService({
+    persistence,
+    clock,
+    mailer: accountMail.mailer,
+    sessions,
+    revocations,
+    bus,
+  });
 
   const timers = [
     setInterval(() => {
@@ -297,6 +438,12 @@ export async function createServices(
     signIn,
     reauthentication,
     stepUp,
+    accountDeletion,
+    mfa,
+    mfaLogin,
+    webauthn,
+    socialLogin,
+    identities,
     sessions,
     signingKeys,
     keyRing,
@@ -307,14 +454,24 @@ export async function createServices(
     apiKeys,
     userAdmin,
     auditLog,
-    publicEndpointLimiter: createMemoryRequestLimiter(config.rateLimit, "public"),
+    publicEndpointLimiter: shared.requestLimiter(config.rateLimit, "public"),
+    introspection: createIntrospectionService({
+      sessions,
+      apiKeys,
+      persistence,
+      clock,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    }),
+    introspectionLimiter: shared.requestLimiter(config.introspectionRateLimit, "introspect"),
+    optionalDependencies: () => shared.optionalDependencies(),
     accountMail,
     mail: accountMail.worker,
-    stop() {
+    async stop() {
       // Stops the mail timer at once; `buildApp`'s onClose also awaits the pass in progress.
       void accountMail.worker.stop();
       for (const timer of timers) clearInterval(timer);
-      unsubscribe();
+      revocationSync.stop();
+      await shared.close();
     },
   };
 }
@@ -349,7 +506,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   const csrf = createCsrfTokens(deriveCsrfKey(config.secret));
 
   for (const schema of sharedSchemas) app.addSchema(schema);
-  await app.register(errorHandling);
+  await app.register(errorHandling, { isDependencyDown: isDatabaseUnavailable });
   await app.register(jsonBody);
   await app.register(securityHeaders);
   await app.register(fastifyCookie);
@@ -398,14 +555,24 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     metrics,
     publicEndpointLimiter: services.publicEndpointLimiter,
     apiKeys: services.apiKeys,
+    introspection: services.introspection,
+    introspectionLimiter: services.introspectionLimiter,
     userAdmin: services.userAdmin,
     auditLog: services.auditLog,
     passwordReset: services.accountMail.passwordReset,
     emailVerification: services.accountMail.emailVerification,
+    emailChange: services.accountMail.emailChange,
+    accountDeletion: services.accountDeletion,
     csrf,
     stepUp: services.stepUp,
     reauthentication: services.reauthentication,
+    mfa: services.mfa,
+    mfaLogin: services.mfaLogin,
+    webauthn: services.webauthn,
+    socialLogin: services.socialLogin,
+    identities: services.identities,
     databaseReady: () => persistence.ping(),
+    optionalDependencies: services.optionalDependencies,
   };
   await app.register(authRoutes, httpDeps);
   await app.register(csrfRoutes, httpDeps);
@@ -417,6 +584,12 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(operationsRoutes, httpDeps);
   await app.register(recoveryRoutes, httpDeps);
   await app.register(sessionsRoutes, httpDeps);
+  await app.register(mfaRoutes, httpDeps);
+  await app.register(webauthnRoutes, httpDeps);
+  await app.register(introspectionRoutes, httpDeps);
+  await app.register(oauthRoutes, httpDeps);
+  await app.register(exchangeRoutes, httpDeps);
+  await app.register(identitiesRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // Uses gathered since the last timer tick are written at shutdown. `preClose`, because onClose
@@ -426,7 +599,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
       app.log.warn({ err: error }, "API key lastUsedAt flush failed");
     });
   });
-  app.addHook("onClose", async () => services.stop());
+  app.addHook("onClose", () => services.stop());
   // The mail pass in progress finishes before the database closes; queued mail waits for the next start.
   app.addHook("onClose", () => services.accountMail.worker.stop());
   app.log.info(services.accountMail.description);

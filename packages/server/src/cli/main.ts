@@ -37,7 +37,7 @@ async function withServices<T>(
   try {
     return await work(services);
   } finally {
-    services.stop();
+    await services.stop();
     await database.close();
   }
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderConfigurationDoc } from "./config-docs.js";
-import { ConfigSchema } from "./config-schema.js";
+import { ConfigSchema, OAuthProviderConfigSchema } from "./config-schema.js";
 
 const repositoryFile = (path: string) =>
   readFileSync(new URL(`../../../../${path}`, import.meta.url), "utf8");
@@ -17,7 +17,11 @@ describe("configuration docs", () => {
 
   it("the README names every variable", () => {
     const readme = repositoryFile("README.md");
-    const missing = Object.keys(ConfigSchema.properties).filter((name) => !readme.includes(`\`${name}\``));
+    const names = [
+      ...Object.keys(ConfigSchema.properties),
+      ...Object.keys(OAuthProviderConfigSchema.properties),
+    ];
+    const missing = names.filter((name) => !readme.includes(`\`${name}\``));
     expect(missing).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /** Renders the configuration table of `docs/configuration.md` (and the README) from the schema itself. */
 import type { TSchema } from "@sinclair/typebox";
-import { ConfigSchema } from "./config-schema.js";
+import { ConfigSchema, OAuthProviderConfigSchema } from "./config-schema.js";
 
 function describeType(schema: TSchema): string {
   if (Array.isArray(schema.anyOf)) {
@@ -11,7 +11,8 @@ function describeType(schema: TSchema): string {
 }
 
 export function renderConfigurationTable(): string {
-  const rows = Object.entries(ConfigSchema.properties).map(([name, schema]: [string, TSchema]) => {
+  const properties = { ...ConfigSchema.properties, ...OAuthProviderConfigSchema.properties };
+  const rows = Object.entries(properties).map(([name, schema]: [string, TSchema]) => {
     const fallback = schema.default === undefined ? "—" : `\`${String(schema.default)}\``;
     const description = String(schema.description ?? "").replaceAll("|", "\\|");
     return `| \`${name}\` | ${describeType(schema)} | ${fallback} | ${description} |`;

@@ -28,6 +28,19 @@ export const ConfigSchema = Type.Object({
     default: "sqlite:./data/portcullis.db",
     description: "`sqlite:PATH` (embedded, the default) or a `postgres://` URL.",
   }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: "^rediss?://.+$",
+      description:
+        "`redis://` or `rediss://` URL. Rate-limit counters and one-time state move to Redis and revocations travel over its pub/sub; needed when several instances serve one deployment.",
+    }),
+  ),
+  PORTCULLIS_REDIS_PREFIX: Type.String({
+    pattern: "^[A-Za-z0-9:_.-]{1,64}$",
+    default: "portcullis:",
+    description:
+      "Prefix of every Redis key and of the revocation channel (`<prefix>revocations`); lets deployments share one Redis.",
+  }),
   PORTCULLIS_DATA_DIR: Type.String({
     minLength: 1,
     default: "./data",
@@ -90,8 +103,15 @@ export const ConfigSchema = Type.Object({
     pattern: DURATION,
     default: "10m",
     description:
-      "Step-up: sensitive acts (password change, API key creation) need a sign-in or `POST /v1/auth/reauthenticate` no older than this (from `auth_time`); otherwise 401 `reauthentication_required`.",
+      "Step-up: sensitive acts (password change, email change, account deletion, API key creation, MFA changes, passkey registration and removal) need a sign-in or `POST /v1/auth/reauthenticate` no older than this (from `auth_time`); otherwise 401 `reauthentication_required`.",
   }),
+  PORTCULLIS_WEBAUTHN_ORIGINS: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "Origins besides the public URL's from which passkeys may be registered and used, comma-separated (`https://app.example.com`): each must be the public URL's host or a subdomain of it (the WebAuthn RP ID is the public URL's hostname).",
+    }),
+  ),
   PORTCULLIS_LOGIN_RATE_LIMIT: Type.String({
     pattern: RATE_LIMIT,
     default: "10/15m",
@@ -109,6 +129,12 @@ export const ConfigSchema = Type.Object({
     default: "5/1h",
     description:
       "Forgot-password and verification-resend requests per email address in a window, counted alike whether or not an account has the address; beyond it they answer 429. `off` disables it.",
+  }),
+  PORTCULLIS_INTROSPECTION_RATE_LIMIT: Type.String({
+    pattern: RATE_LIMIT,
+    default: "6000/1m",
+    description:
+      "Requests per API key to `POST /v1/auth/introspect` and `GET /v1/auth/revocations` (resource servers); beyond it they answer 429. `off` disables it.",
   }),
   SMTP_URL: Type.Optional(
     Type.String({
@@ -136,7 +162,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`; `{{placeholders}}` as in the README. Checked at start.",
+        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-change-attempt`, `account-deleted`; `{{placeholders}}` as in the README. Checked at start.",
     }),
   ),
   PORTCULLIS_REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal("false"), Type.Literal("true")], {
@@ -148,6 +174,25 @@ export const ConfigSchema = Type.Object({
     default: "conflict",
     description:
       "Registration with an address that has an account: `conflict` answers 409 `email_taken`; `notify` answers 202 to every registration, new address or taken (so nobody learns which addresses have accounts), and mails the owner of a taken one.",
+  }),
+  PORTCULLIS_REDIRECT_ALLOWLIST: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "Where social login may send the browser back to (`redirectTo`): comma-separated origins, or origins with a path prefix (`https://app.example.com,https://admin.example.com/account`). A `redirectTo` must have the same scheme, host and port as an entry and a path inside its prefix at a `/` boundary, after normalisation; user-info, backslashes and encoded separators are refused. The first entry is used when a flow names none. Default: the public URL's origin.",
+    }),
+  ),
+  PORTCULLIS_OAUTH_GITHUB_URL: Type.String({
+    pattern: "^https?://[^/?#\\s]+(/[^?#\\s]*)?$",
+    default: "https://github.com",
+    description:
+      "Where the `github` provider's authorize and token endpoints live: a GitHub Enterprise Server host, or a local stand-in in tests (`http://` only for a loopback host outside production).",
+  }),
+  PORTCULLIS_OAUTH_GITHUB_API_URL: Type.String({
+    pattern: "^https?://[^/?#\\s]+(/[^?#\\s]*)?$",
+    default: "https://api.github.com",
+    description:
+      "The `github` provider's REST API (`/user`, `/user/emails`): `https://HOST/api/v3` for GitHub Enterprise Server, or a local stand-in in tests (`http://` only for a loopback host outside production).",
   }),
   PORTCULLIS_TRUST_PROXY: Type.String({
     pattern: "^(false|[0-9]{1,2}|[0-9a-fA-F:./, ]+)$",
@@ -188,3 +233,38 @@ export const ConfigSchema = Type.Object({
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
+
+/**
+ * The variables of one social-login provider; `<ID>` is the provider id (lower-case letters and
+ * digits) upper-cased: `PORTCULLIS_OAUTH_TESTIDP_ISSUER` configures `/v1/oauth/testidp/…`. The
+ * ids are found by scanning the environment for `PORTCULLIS_OAUTH_<ID>_CLIENT_ID` and its siblings.
+ */
+export const OAuthProviderConfigSchema = Type.Object({
+  "PORTCULLIS_OAUTH_<ID>_CLIENT_ID": Type.String({
+    minLength: 1,
+    maxLength: 512,
+    description:
+      "Turns on social login with provider `<id>`: the client id registered there, with redirect URI `PORTCULLIS_PUBLIC_URL/v1/oauth/<id>/callback`. `google` and `github` are presets; any other id is an OpenID Connect issuer named by `PORTCULLIS_OAUTH_<ID>_ISSUER`.",
+  }),
+  "PORTCULLIS_OAUTH_<ID>_CLIENT_SECRET": Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    description: "The client secret registered with provider `<id>` (required; never logged).",
+  }),
+  "PORTCULLIS_OAUTH_<ID>_ISSUER": Type.Optional(
+    Type.String({
+      pattern: "^https?://[^?#\\s]+$",
+      description:
+        "For ids other than `google` and `github`: the OpenID Connect issuer, found by discovery (`/.well-known/openid-configuration`); its metadata must name exactly this issuer. `http://` only for a loopback issuer outside production.",
+    }),
+  ),
+  "PORTCULLIS_OAUTH_<ID>_SCOPES": Type.Optional(
+    Type.String({
+      pattern: "^[\\x21\\x23-\\x5B\\x5D-\\x7E]+([ ,]+[\\x21\\x23-\\x5B\\x5D-\\x7E]+)*$",
+      description:
+        "Scopes to ask provider `<id>` for, space- or comma-separated. Default `openid email profile` (OpenID Connect; must include `openid`), `read:user user:email` for `github`.",
+    }),
+  ),
+});
+
+export type RawOAuthProviderConfig = Static<typeof OAuthProviderConfigSchema>;

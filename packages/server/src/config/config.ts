@@ -6,8 +6,11 @@
 import { isIP } from "node:net";
 import { Value } from "@sinclair/typebox/value";
 import { knownRoles } from "../domain/authz/roles.js";
+import type { OAuthProviderSettings } from "../domain/oauth/providers.js";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
 import { ConfigSchema, type RawConfig } from "./config-schema.js";
+import { readSocialLoginConfig, type SocialLoginConfig } from "./social-login-config.js";
+import { resolveWebAuthnSettings, type WebAuthnSettings, webauthnOriginProblems } from "./webauthn-config.js";
 
 export interface RateLimitSetting {
   points: number;
@@ -21,6 +24,9 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  /** REDIS_URL. It may hold a password: never logged. */
+  readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
   readonly dataDir: string;
   readonly publicUrl: string;
   readonly audience: string;
@@ -32,11 +38,15 @@ export interface Config {
   readonly rememberMeTtlSeconds: number;
   readonly sessionIdleTimeoutSeconds: number;
   readonly reauthWindowSeconds: number;
+  /** The WebAuthn relying party: the public URL's hostname and origin, plus PORTCULLIS_WEBAUTHN_ORIGINS. */
+  readonly webauthn: WebAuthnSettings;
   readonly sessionBinding: { readonly userAgent: boolean; readonly address: boolean };
   readonly loginRateLimit: RateLimitSetting | null;
   readonly rateLimit: RateLimitSetting | null;
   /** Forgot-password and verification-resend requests per email address; null when off. */
   readonly emailRateLimit: RateLimitSetting | null;
+  /** Requests per API key to the resource-server endpoints (introspection, revocations). */
+  readonly introspectionRateLimit: RateLimitSetting | null;
   /** SMTP_URL. It may hold credentials: never logged, never echoed in an error. */
   readonly smtpUrl: string | undefined;
   /** A JSON copy of every mail goes here; by default `<dataDir>/mail-outbox` outside production without SMTP. */
@@ -51,6 +61,10 @@ export interface Config {
   readonly hashQueue: number;
   /** Every role that may be granted: `user`, `admin`, then those of `PORTCULLIS_ROLES`. */
   readonly roles: readonly string[];
+  /** Social-login providers (`PORTCULLIS_OAUTH_<ID>_*`), sorted by id. */
+  readonly oauthProviders: readonly OAuthProviderSettings[];
+  /** PORTCULLIS_REDIRECT_ALLOWLIST entries (default: the public URL's origin). */
+  readonly redirectAllowlist: readonly string[];
   /** Audit events older than this are pruned; null keeps them forever. */
   readonly auditRetentionSeconds: number | null;
   readonly logLevel: string;
@@ -151,8 +165,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
   // Policy checks run on every value that has the right shape, so one start names every problem.
   problems.push(...policyProblems(converted as RawConfig, invalid));
+  const social = readSocialLoginConfig(env, converted as RawConfig, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return resolveConfig(converted as RawConfig);
+  return resolveConfig(converted as RawConfig, social);
 }
 
 function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] {
@@ -205,6 +220,8 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
       problems.push("PORTCULLIS_LOGIN_RATE_LIMIT: at most 100 failures per window (NIST SP 800-63B)");
     }
   }
+  if (valid("PORTCULLIS_PUBLIC_URL", "PORTCULLIS_WEBAUTHN_ORIGINS"))
+    problems.push(...webauthnOriginProblems(raw));
   if (valid("PORTCULLIS_TRUST_PROXY")) {
     const setting = parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY);
     const bad = Array.isArray(setting) ? setting.filter((entry) => !isAddressOrRange(entry)) : [];
@@ -215,7 +232,7 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
   return problems;
 }
 
-function resolveConfig(raw: RawConfig): Config {
+function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
   const production = raw.NODE_ENV === "production";
   const publicUrl = (raw.PORTCULLIS_PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, "");
   const accessTokenTtlSeconds = parseDuration(raw.PORTCULLIS_ACCESS_TOKEN_TTL);
@@ -245,6 +262,8 @@ function resolveConfig(raw: RawConfig): Config {
     port: raw.PORT,
     host: raw.HOST ?? (production ? "0.0.0.0" : "localhost"),
     databaseUrl: raw.DATABASE_URL,
+    redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.PORTCULLIS_REDIS_PREFIX,
     dataDir: raw.PORTCULLIS_DATA_DIR,
     publicUrl,
     audience: raw.PORTCULLIS_AUDIENCE ?? publicUrl,
@@ -255,6 +274,7 @@ function resolveConfig(raw: RawConfig): Config {
     rememberMeTtlSeconds,
     sessionIdleTimeoutSeconds: parseDuration(raw.PORTCULLIS_SESSION_IDLE_TIMEOUT),
     reauthWindowSeconds: parseDuration(raw.PORTCULLIS_REAUTH_WINDOW),
+    webauthn: resolveWebAuthnSettings(raw),
     sessionBinding: Object.freeze({
       userAgent: raw.PORTCULLIS_SESSION_BINDING === "user-agent" || raw.PORTCULLIS_SESSION_BINDING === "both",
       address: raw.PORTCULLIS_SESSION_BINDING === "address" || raw.PORTCULLIS_SESSION_BINDING === "both",
@@ -262,6 +282,7 @@ function resolveConfig(raw: RawConfig): Config {
     loginRateLimit,
     rateLimit: parseRateLimit(raw.PORTCULLIS_RATE_LIMIT),
     emailRateLimit: parseRateLimit(raw.PORTCULLIS_EMAIL_RATE_LIMIT),
+    introspectionRateLimit: parseRateLimit(raw.PORTCULLIS_INTROSPECTION_RATE_LIMIT),
     smtpUrl: raw.SMTP_URL,
     mailOutboxDir:
       raw.PORTCULLIS_MAIL_OUTBOX ??
@@ -281,6 +302,8 @@ function resolveConfig(raw: RawConfig): Config {
           .filter((role) => role !== ""),
       ),
     ),
+    oauthProviders: social.oauthProviders,
+    redirectAllowlist: social.redirectAllowlist,
     auditRetentionSeconds:
       raw.PORTCULLIS_AUDIT_RETENTION === "off" ? null : parseDuration(raw.PORTCULLIS_AUDIT_RETENTION),
     logLevel: raw.PORTCULLIS_LOG_LEVEL,

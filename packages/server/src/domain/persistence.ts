@@ -7,6 +7,8 @@ import type { ApiKey } from "./api-keys/api-key.js";
 import type { AuditEvent, AuditEventType } from "./audit/audit-event.js";
 import type { AuditRecord } from "./audit/audit-record.js";
 import type { OutboxMail } from "./mail/mail-message.js";
+import type { MfaStore } from "./mfa/mfa-store.js";
+import type { Identity } from "./oauth/identity.js";
 import type { PasswordResetRequest, RecoveryToken, RecoveryTokenPurpose } from "./recovery/recovery-token.js";
 import type {
   CookieSessionRecord,
@@ -16,6 +18,7 @@ import type {
 } from "./sessions/session.js";
 import type { StoredSigningKey } from "./tokens/signing-key.js";
 import type { User, UserWithPassword } from "./users/user.js";
+import type { WebAuthnCredentialStore } from "./webauthn/webauthn-credential.js";
 
 export interface UserStore {
   findUserById(id: string): Promise<User | undefined>;
@@ -26,6 +29,11 @@ export interface UserStore {
   updateUserName(id: string, name: string | null, at: number): Promise<void>;
   updatePasswordHash(id: string, passwordHash: string, at: number): Promise<void>;
   setUserRoles(id: string, roles: string[], at: number): Promise<void>;
+  /**
+   * An email change: the new address, verified (the link reached it). `email_taken` when the
+   * unique email constraint refuses it; the caller's transaction must then roll back.
+   */
+  changeUserEmail(id: string, email: string, at: number): Promise<"changed" | "email_taken">;
   /** Users disabled after `since`, for the revocation set at start. */
   listUsersDisabledSince(since: number): Promise<{ id: string; disabledAt: number }[]>;
 }
@@ -126,6 +134,14 @@ export interface UserAdminStore {
   setUserDisabled(id: string, disabledAt: number | null, at: number): Promise<void>;
   /** Deletes the user and, by cascade, everything they own. True when there was such a user. */
   deleteUser(id: string): Promise<boolean>;
+  /**
+   * Serialises acts that could leave no enabled user with a role (self-deletion of an
+   * administrator) until the transaction ends: a transaction-scoped advisory lock on PostgreSQL;
+   * SQLite runs one write transaction at a time anyway.
+   */
+  lockRoleHolders(): Promise<void>;
+  /** Whether an enabled user other than `exceptUserId` holds `role`. */
+  hasOtherEnabledUserWithRole(role: string, exceptUserId: string): Promise<boolean>;
 }
 
 /** Password-reset and email-verification tokens (stored hashed), and pending reset requests. */
@@ -173,6 +189,24 @@ export interface SignInHistoryStore {
   ): Promise<{ ip: string | null; userAgent: string | null }[]>;
 }
 
+/** Social-login identities linked to accounts (issue 6). */
+export interface IdentityStore {
+  findIdentityByProviderSubject(provider: string, subject: string): Promise<Identity | undefined>;
+  /** `identity_taken` when (provider, subject) is already linked; the caller's transaction must then roll back. */
+  insertIdentity(identity: Identity): Promise<"inserted" | "identity_taken">;
+  /** Oldest first. */
+  listIdentitiesOfUser(userId: string): Promise<Identity[]>;
+  findIdentityOfUser(userId: string, id: string): Promise<Identity | undefined>;
+  /** True when this call deleted it. */
+  deleteIdentityOfUser(userId: string, id: string): Promise<boolean>;
+  /**
+   * Serialises changes to the user's ways of signing in until the transaction ends (a row lock
+   * on PostgreSQL; SQLite writers are serialised anyway), so two concurrent unlinks cannot both
+   * see "another way is left" and remove the last two.
+   */
+  lockSignInMethodsOfUser(userId: string): Promise<void>;
+}
+
 export interface Stores {
   users: UserStore;
   sessions: SessionStore;
@@ -183,6 +217,11 @@ export interface Stores {
   recovery: RecoveryStore;
   mailOutbox: MailOutboxStore;
   signIns: SignInHistoryStore;
+  identities: IdentityStore;
+  /** TOTP, backup codes and the `mfa_enabled` flag (issue 5; ports in mfa/mfa-store.ts). */
+  mfa: MfaStore;
+  /** Passkeys (issue 5; port in webauthn/webauthn-credential.ts). */
+  webauthn: WebAuthnCredentialStore;
 }
 
 export interface Persistence extends Stores {

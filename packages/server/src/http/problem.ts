@@ -16,18 +16,33 @@ export const PROBLEMS = {
   validation_failed: { status: 400, title: "The request is not valid" },
   weak_password: { status: 400, title: "The password is too weak" },
   invalid_code: { status: 400, title: "The code is not valid" },
+  invalid_webauthn_response: {
+    status: 400,
+    title: "The passkey response could not be verified (or its challenge expired or was used)",
+  },
+  invalid_redirect: { status: 400, title: "redirectTo is not in the redirect allow-list" },
+  invalid_state: {
+    status: 400,
+    title: "The sign-in flow is unknown, spent, expired, or was started in another browser",
+  },
   unauthenticated: { status: 401, title: "Authentication is required" },
   invalid_token: { status: 401, title: "The token is not valid" },
   invalid_api_key: { status: 401, title: "The API key is not valid" },
   invalid_credentials: { status: 401, title: "The email or password is wrong" },
   invalid_refresh_token: { status: 401, title: "The refresh token is not valid" },
+  invalid_mfa_code: { status: 401, title: "The two-factor code is not valid" },
+  invalid_mfa_token: {
+    status: 401,
+    title: "The mfaToken is not valid (unknown, used, expired, or too many wrong codes); sign in again",
+  },
   refresh_token_reused: {
     status: 401,
     title: "The refresh token was already used; the session has been revoked",
   },
   reauthentication_required: {
     status: 401,
-    title: "This needs a recent sign-in: confirm your password with POST /v1/auth/reauthenticate",
+    title:
+      "This needs a recent sign-in: confirm your password or a two-factor code with POST /v1/auth/reauthenticate",
   },
   account_disabled: { status: 403, title: "The account is disabled" },
   email_not_verified: {
@@ -40,12 +55,23 @@ export const PROBLEMS = {
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   email_taken: { status: 409, title: "The email address is already registered" },
+  mfa_already_enabled: { status: 409, title: "Two-factor authentication with TOTP is already enabled" },
+  mfa_not_enabled: { status: 409, title: "Two-factor authentication is not enabled" },
+  last_sign_in_method: {
+    status: 409,
+    title: "This is the only way left to sign in to the account; set a password or link another first",
+  },
+  last_admin: {
+    status: 409,
+    title: "This is the only enabled administrator; make someone else an administrator first",
+  },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Something went wrong on our side" },
   server_busy: { status: 503, title: "The server is busy; try again shortly" },
   service_unavailable: { status: 503, title: "A dependency is unavailable; try again shortly" },
+  provider_unavailable: { status: 503, title: "The sign-in provider is unavailable; try again shortly" },
 } as const satisfies Record<string, ProblemKind>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

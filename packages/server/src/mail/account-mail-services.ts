@@ -1,8 +1,9 @@
 /**
- * Wiring of mail and account recovery, called by the composition root (`createServices` in
- * app.ts): the templates, the delivery chain (SMTP, outbox folder, log), the per-address limiter,
- * the domain services that queue mail, and the outbox worker that delivers it. Kept apart so the
- * root stays readable; it makes no decisions of its own beyond what the configuration says.
+ * Wiring of mail, account recovery and email change, called by the composition root
+ * (`createServices` in app.ts): the templates, the delivery chain (SMTP, outbox folder, log), the
+ * per-address limiter, the domain services that queue mail, and the outbox worker that delivers
+ * it. Kept apart so the root stays readable; it makes no decisions of its own beyond what the
+ * configuration says.
  */
 import type { Config } from "../config/config.js";
 import type { Clock } from "../domain/clock.js";
@@ -11,6 +12,10 @@ import { type AccountNotifier, createAccountNotifier } from "../domain/notificat
 import type { PasswordHasher } from "../domain/passwords/password-hasher.js";
 import type { PasswordPolicy } from "../domain/passwords/password-policy.js";
 import type { Persistence } from "../domain/persistence.js";
+import {
+  createEmailChangeService,
+  type EmailChangeService,
+} from "../domain/recovery/email-change-service.js";
 import {
   createEmailVerificationService,
   type EmailVerificationService,
@@ -47,6 +52,7 @@ export interface AccountMailServices {
   notifier: AccountNotifier;
   emailVerification: EmailVerificationService;
   passwordReset: PasswordResetService;
+  emailChange: EmailChangeService;
   /** Not started here: the server starts it (`buildApp`), the CLI does not. */
   worker: MailWorker;
   /** One line for the start-up log: where mail goes. */
@@ -76,6 +82,13 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
   const mailer = createAccountMailer({ composer, clock, onQueued: () => signal.wake() });
   const notifier = createAccountNotifier({ mailer, clock });
   const emailVerification = createEmailVerificationService({
+    persistence,
+    clock,
+    mailer,
+    publicUrl: config.publicUrl,
+    perAddress,
+  });
+  const emailChange = createEmailChangeService({
     persistence,
     clock,
     mailer,
@@ -120,6 +133,7 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
     notifier,
     emailVerification,
     passwordReset,
+    emailChange,
     worker,
     description: describeMailDelivery({ smtpUrl: config.smtpUrl, outboxDir: config.mailOutboxDir }),
   };

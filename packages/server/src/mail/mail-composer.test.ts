@@ -37,6 +37,22 @@ const INTENTS: Record<MailKind, MailIntent> = {
   password_changed: { kind: "password_changed", to: "ada@example.com", origin },
   new_sign_in: { kind: "new_sign_in", to: "ada@example.com", origin },
   registration_attempt: { kind: "registration_attempt", to: "ada@example.com", origin },
+  mfa_reset: { kind: "mfa_reset", to: "ada@example.com", at: clock.now() },
+  email_change: {
+    kind: "email_change",
+    to: "ada@example.com",
+    link: `${PUBLIC_URL}/confirm-email-change?token=abc_DEF-123`,
+    expiresAt: clock.now() + 3_600_000,
+    origin,
+  },
+  email_change_notice: {
+    kind: "email_change_notice",
+    to: "ada@example.com",
+    newEmail: "ada.lovelace@example.org",
+    origin,
+  },
+  email_change_attempt: { kind: "email_change_attempt", to: "ada@example.com", origin },
+  account_deleted: { kind: "account_deleted", to: "ada@example.com", origin },
 };
 
 let folders: string[] = [];
@@ -78,6 +94,15 @@ describe("built-in templates", () => {
     expect(mail.html).toContain(`href="${LINK}"`);
     expect(mail.text).toContain("expires in 1 hour");
     expect(composer().compose(INTENTS.email_verification).text).toContain("expires in 24 hours");
+  });
+
+  it("names the new address in the notice to the old one, and links only the new one", () => {
+    const notice = composer().compose(INTENTS.email_change_notice);
+    expect(notice.text).toContain("to ada.lovelace@example.org");
+    expect(notice.text).not.toContain("token=");
+    const confirmation = composer().compose(INTENTS.email_change);
+    expect(confirmation.text).toContain(`${PUBLIC_URL}/confirm-email-change?token=abc_DEF-123`);
+    expect(confirmation.text).toContain("expires in 1 hour");
   });
 
   it("says when and from where, in UTC", () => {

@@ -180,10 +180,23 @@ export function createMailComposer(options: MailComposerOptions): MailComposer {
           link: intent.link,
           expiresIn: describeDuration(intent.expiresAt - options.clock.now()),
         };
+      case "email_change":
+        return {
+          ...common,
+          ...originValues(intent.origin),
+          link: intent.link,
+          expiresIn: describeDuration(intent.expiresAt - options.clock.now()),
+        };
+      case "email_change_notice":
+        return { ...common, ...originValues(intent.origin), newEmail: intent.newEmail };
       case "password_changed":
       case "new_sign_in":
       case "registration_attempt":
+      case "email_change_attempt":
+      case "account_deleted":
         return { ...common, ...originValues(intent.origin) };
+      case "mfa_reset":
+        return { ...common, time: formatTime(intent.at) };
     }
   }
 

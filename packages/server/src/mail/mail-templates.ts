@@ -23,6 +23,11 @@ export const KIND_VARIABLES: Record<MailKind, readonly string[]> = {
   password_changed: ["time", "ip", "userAgent"],
   new_sign_in: ["time", "ip", "userAgent"],
   registration_attempt: ["time", "ip", "userAgent"],
+  mfa_reset: ["time"],
+  email_change: ["link", "expiresIn", "time", "ip", "userAgent"],
+  email_change_notice: ["newEmail", "time", "ip", "userAgent"],
+  email_change_attempt: ["time", "ip", "userAgent"],
+  account_deleted: ["time", "ip", "userAgent"],
 };
 
 /** File-name stem of each kind in a template folder: `password-reset.subject.txt`, `.txt`, `.html`. */
@@ -32,6 +37,11 @@ export const KIND_FILE_STEMS: Record<MailKind, string> = {
   password_changed: "password-changed",
   new_sign_in: "new-sign-in",
   registration_attempt: "registration-attempt",
+  mfa_reset: "mfa-reset",
+  email_change: "email-change",
+  email_change_notice: "email-change-notice",
+  email_change_attempt: "email-change-attempt",
+  account_deleted: "account-deleted",
 };
 
 const FOOTER_TEXT = `--
@@ -178,6 +188,114 @@ ${FOOTER_TEXT}
 <p>Someone tried to create a new {{productName}} account with {{email}}, but you already have one.</p>
 ${ORIGIN_HTML}
 <p>If this was you: you can simply sign in, or reset your password if you forgot it. If it was not you, you can ignore this message; nothing was changed.</p>`,
+    ),
+  },
+  mfa_reset: {
+    subject: "Your {{productName}} two-factor methods were reset",
+    text: `Hello,
+
+An administrator of {{productName}} reset the two-factor sign-in methods of the account for {{email}} at {{time}}: its authenticator app, backup codes and passkeys were removed, and every device was signed out.
+
+You can now sign in with your password alone. Set up two-factor authentication again as soon as you have signed in.
+
+If you did not ask for this, contact your administrator at once and change your password.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Your two-factor methods were reset",
+      `<h1 style="font-size:22px">Your two-factor methods were reset</h1>
+<p>An administrator of {{productName}} reset the two-factor sign-in methods of the account for {{email}} at {{time}}: its authenticator app, backup codes and passkeys were removed, and every device was signed out.</p>
+<p>You can now sign in with your password alone. Set up two-factor authentication again as soon as you have signed in.</p>
+<p>If you did not ask for this, contact your administrator at once and change your password.</p>`,
+    ),
+  },
+  email_change: {
+    subject: "Confirm your new email address for {{productName}}",
+    text: `Hello,
+
+Someone signed in to a {{productName}} account asked to change its email address to {{email}}. To confirm that this address is yours and make the change, open this link:
+
+{{link}}
+
+The link works once and expires in {{expiresIn}}. Until it is opened, the account keeps its current address.
+
+The request came from:
+${ORIGIN_TEXT}
+
+If you did not ask for this, ignore this message: nothing changes.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Confirm your new email address",
+      `<h1 style="font-size:22px">Confirm your new email address</h1>
+<p>Someone signed in to a {{productName}} account asked to change its email address to {{email}}.</p>
+${button("Confirm my new email address")}
+<p>The link works once and expires in {{expiresIn}}. Until it is opened, the account keeps its current address.</p>
+<p>The request came from:</p>
+${ORIGIN_HTML}
+<p>If you did not ask for this, ignore this message: nothing changes.</p>`,
+    ),
+  },
+  email_change_notice: {
+    subject: "The email address of your {{productName}} account is being changed",
+    text: `Hello,
+
+Someone signed in to the {{productName}} account for {{email}} asked to change its email address to {{newEmail}}. The change takes effect only when it is confirmed from the new address; from then on, mail about the account goes there and {{email}} no longer signs in.
+
+${ORIGIN_TEXT}
+
+If this was you, there is nothing to do. If it was not, reset your password at once at {{publicUrl}}: that cancels the change and signs out every device.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Your email address is being changed",
+      `<h1 style="font-size:22px">Your email address is being changed</h1>
+<p>Someone signed in to the {{productName}} account for {{email}} asked to change its email address to {{newEmail}}. The change takes effect only when it is confirmed from the new address; from then on, mail about the account goes there and {{email}} no longer signs in.</p>
+${ORIGIN_HTML}
+<p>If this was you, there is nothing to do. If it was not, reset your password at once at <a href="{{publicUrl}}" style="color:#1f4fd1">{{publicUrl}}</a>: that cancels the change and signs out every device.</p>`,
+    ),
+  },
+  email_change_attempt: {
+    subject: "Someone tried to move a {{productName}} account to your address",
+    text: `Hello,
+
+Someone signed in to another {{productName}} account asked to change its email address to {{email}}, which already belongs to your account. Nothing was changed: your account keeps this address.
+
+${ORIGIN_TEXT}
+
+If this was you, sign in to the account for {{email}} instead. If it was not, you can ignore this message.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Someone tried to move an account to your address",
+      `<h1 style="font-size:22px">Someone tried to move an account to your address</h1>
+<p>Someone signed in to another {{productName}} account asked to change its email address to {{email}}, which already belongs to your account. Nothing was changed: your account keeps this address.</p>
+${ORIGIN_HTML}
+<p>If this was you, sign in to the account for {{email}} instead. If it was not, you can ignore this message.</p>`,
+    ),
+  },
+  account_deleted: {
+    subject: "Your {{productName}} account was deleted",
+    text: `Hello,
+
+The {{productName}} account for {{email}} was deleted by someone signed in to it, with its sessions, API keys and sign-in methods. Every device was signed out.
+
+${ORIGIN_TEXT}
+
+If this was you, there is nothing to do. If it was not, contact your administrator at once: someone had your password or a signed-in device.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Your account was deleted",
+      `<h1 style="font-size:22px">Your account was deleted</h1>
+<p>The {{productName}} account for {{email}} was deleted by someone signed in to it, with its sessions, API keys and sign-in methods. Every device was signed out.</p>
+${ORIGIN_HTML}
+<p>If this was you, there is nothing to do. If it was not, contact your administrator at once: someone had your password or a signed-in device.</p>`,
     ),
   },
 };

@@ -18,6 +18,7 @@ import {
   send,
 } from "../support/accounts.js";
 import { expectProblem } from "../support/problem-assertions.js";
+import { withFailingWrites } from "../support/sql-faults.js";
 import {
   createManualClock,
   createTestApp,
@@ -270,13 +271,17 @@ describe("audit log", () => {
   describe("written in the same transaction as the act", () => {
     /** Makes every insert of an audit event of `type` fail, as a full disk or a constraint would. */
     async function failAuditOf(type: string, work: () => Promise<void>) {
-      await sql`create trigger fail_audit before insert on audit_events when new.type = ${sql.lit(type)}
-        begin select raise(abort, 'audit write refused'); end`.execute(t.database.db);
-      try {
-        await work();
-      } finally {
-        await sql`drop trigger fail_audit`.execute(t.database.db);
-      }
+      await withFailingWrites(
+        t.database,
+        {
+          name: "fail_audit",
+          table: "audit_events",
+          event: "insert",
+          when: `new.type = '${type}'`,
+          message: "audit write refused",
+        },
+        work,
+      );
     }
 
     it("creates no API key when its api_key.created event cannot be written", async () => {
@@ -354,19 +359,19 @@ describe("audit log", () => {
 
     it("writes no user.roles_changed row when the role change itself fails", async () => {
       const user = await createSignedInUser(t);
-      await sql`create trigger fail_roles before update of roles on users
-        begin select raise(abort, 'roles locked'); end`.execute(t.database.db);
-      try {
-        expectProblem(
-          await send(t, "PATCH", `/v1/admin/users/${user.user.id}`, admin.headers, {
-            roles: ["user", "admin"],
-          }),
-          500,
-          "internal_error",
-        );
-      } finally {
-        await sql`drop trigger fail_roles`.execute(t.database.db);
-      }
+      await withFailingWrites(
+        t.database,
+        { name: "fail_roles", table: "users", event: "update of roles", message: "roles locked" },
+        async () => {
+          expectProblem(
+            await send(t, "PATCH", `/v1/admin/users/${user.user.id}`, admin.headers, {
+              roles: ["user", "admin"],
+            }),
+            500,
+            "internal_error",
+          );
+        },
+      );
       expect(await auditRows(user.user.id, "user.roles_changed")).toBe(0);
     });
   });

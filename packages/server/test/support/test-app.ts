@@ -1,5 +1,6 @@
 /**
- * A real app over a real SQLite file in its own temporary folder, driven through
+ * A real app over a real SQLite file in its own temporary folder — or, when the suite runs on
+ * PostgreSQL + Redis, over its own PostgreSQL schema and Redis key prefix — driven through
  * `app.inject()`. Argon2 runs with small parameters to keep the suite fast; every other part
  * is what production runs.
  */
@@ -12,6 +13,7 @@ import { loadConfig } from "../../src/config/config.js";
 import { type Clock, createManualClock } from "../../src/domain/clock.js";
 import type { PasswordHasherOptions } from "../../src/domain/passwords/password-hasher.js";
 import { openSqlDatabase, type SqlDatabase } from "../../src/store/sql/database.js";
+import { createPostgresSchema, REDIS_TEST_URL, TEST_STORE, uniqueRedisPrefix } from "./test-stores.js";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 export const PUBLIC_URL = "http://portcullis.test";
@@ -49,15 +51,24 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Argon2 settings; cheap by default. Pass `{}` for the production (OWASP) parameters. */
   hasher?: Partial<PasswordHasherOptions>;
+  /** On the PostgreSQL run, `false` leaves Redis out (revocations then travel over LISTEN/NOTIFY). */
+  redis?: boolean;
   /** Turns on the production logger (its redaction included), writing to this stream. */
   logStream?: { write(line: string): void };
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-test-"));
+  const schema =
+    TEST_STORE === "postgres" && options.env?.DATABASE_URL === undefined
+      ? await createPostgresSchema()
+      : null;
   const config = loadConfig({
     NODE_ENV: "test",
-    DATABASE_URL: `sqlite:${join(dir, "portcullis.db")}`,
+    DATABASE_URL: schema?.url ?? `sqlite:${join(dir, "portcullis.db")}`,
+    ...(TEST_STORE === "postgres" && options.redis !== false
+      ? { REDIS_URL: REDIS_TEST_URL, PORTCULLIS_REDIS_PREFIX: uniqueRedisPrefix() }
+      : {}),
     PORTCULLIS_DATA_DIR: dir,
     PORTCULLIS_SECRET: TEST_SECRET,
     PORTCULLIS_PUBLIC_URL: PUBLIC_URL,
@@ -65,7 +76,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     PORTCULLIS_RATE_LIMIT: "off",
     ...options.env,
   }) as ResolvedConfig;
-  const database = await openSqlDatabase(config.databaseUrl);
+  const database = await openSqlDatabase(config.databaseUrl, { poolSize: 4 });
   const clock = options.clock ?? { now: () => Date.now() };
   const built = await buildApp(config, {
     database,

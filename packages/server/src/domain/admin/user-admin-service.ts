@@ -13,13 +13,15 @@
  *   the owner's current roles.
  * - Deleting removes the user and, by cascade, their sessions, refresh tokens and API keys. The
  *   audit events stay (they are the record, and the hash chain must not break); the
- *   `user.deleted` event is also what restores the revocation after a restart.
+ *   `user.deleted` event is also what restores the revocation after a restart (revocation-source.ts).
+ *   The owner's own deletion (`DELETE /v1/me`) shares this part: users/account-removal.ts.
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import { type Clock, toSeconds } from "../clock.js";
 import type { Persistence, Stores, UserListPosition } from "../persistence.js";
 import type { RevocationBus, RevocationEvent, RevocationSet } from "../sessions/revocation.js";
 import type { SessionService } from "../sessions/session-service.js";
+import { announceAccountRemoval, removeAccountIn } from "../users/account-removal.js";
 import type { User } from "../users/user.js";
 
 export interface UserAdminServiceDeps {
@@ -60,8 +62,6 @@ export interface UserAdminService {
   deleteUser(id: string, actor: AdminActor): Promise<boolean>;
   /** False when there is no such user. */
   revokeSessions(id: string, actor: AdminActor): Promise<boolean>;
-  /** Refills the revocation set from recent `user.deleted` events (at start): no session rows remain. */
-  restoreRevocations(): Promise<void>;
 }
 
 const CURSOR_VERSION = "u1";
@@ -123,7 +123,7 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
   /** The audit event of an administrator's act on `user`. */
   function recordAdminAct(
     stores: Stores,
-    type: "user.roles_changed" | "user.disabled" | "user.enabled" | "user.deleted",
+    type: "user.roles_changed" | "user.disabled" | "user.enabled",
     user: User,
     actor: AdminActor,
     details: Record<string, string | number | boolean | null>,
@@ -214,19 +214,12 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
 
     async deleteUser(id, actor) {
       const now = clock.now();
-      const revoked = await persistence.transaction(async (stores) => {
+      const ended = await persistence.transaction(async (stores) => {
         const user = await stores.users.findUserById(id);
-        if (user === undefined) return undefined;
-        // The ids are needed to announce the revocation; the rows go with the user.
-        const ids = await stores.sessions.revokeUserSessions(id, now, "revoked");
-        await recordAdminAct(stores, "user.deleted", user, actor, { sessionsRevoked: ids.length }, now);
-        await stores.userAdmin.deleteUser(id);
-        return ids;
+        return user === undefined ? undefined : removeAccountIn(stores, user, actor, now);
       });
-      if (revoked === undefined) return false;
-      await sessions.announceRevokedSessions(revoked);
-      // The account cannot sign in again, so every token issued up to now is refused.
-      await publish({ kind: "user", userId: id, at: now + 1 });
+      if (ended === undefined) return false;
+      await announceAccountRemoval(deps, id, ended, now);
       return true;
     },
 
@@ -239,15 +232,6 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
       if (revoked === undefined) return false;
       await sessions.announceRevokedSessions(revoked);
       return true;
-    },
-
-    async restoreRevocations() {
-      const since = clock.now() - (deps.accessTokenTtlSeconds + 60) * 1000;
-      const events = await persistence.audit.listAuditEventsOfTypesSince(["user.deleted"], since);
-      for (const event of events) {
-        if (event.userId !== null)
-          deps.revocations.apply({ kind: "user", userId: event.userId, at: event.at + 1 });
-      }
     },
   };
 }

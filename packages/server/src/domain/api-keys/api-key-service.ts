@@ -6,10 +6,13 @@
  * (`flushLastUsed`, on a timer), so using a key costs reads only.
  *
  * Keys are created by a signed-in user for themselves; the owner is always the caller, never a
- * user id from the request (the Better Auth CVE-2025-61928 class, security.md §2.8).
+ * user id from the request (the Better Auth CVE-2025-61928 class, security.md §2.8). A few scopes
+ * need a role to be granted at all (`introspect` reveals whose any token is: administrators only),
+ * checked against the creator's current roles.
  */
 import { randomUUID } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
+import { scopesBeyondRoles } from "../authz/scopes.js";
 import type { Clock } from "../clock.js";
 import type { Persistence } from "../persistence.js";
 import type { User } from "../users/user.js";
@@ -37,7 +40,9 @@ export interface CreateApiKeyInput {
 
 export type CreateApiKeyOutcome =
   | { ok: true; apiKey: ApiKey; key: string }
-  | { ok: false; code: "expiry_in_past" };
+  | { ok: false; code: "expiry_in_past" }
+  /** Scopes only a role the creator lacks may grant (`introspect`: administrators). */
+  | { ok: false; code: "scope_not_allowed"; scopes: string[] };
 
 export interface ApiKeyService {
   createApiKey(userId: string, input: CreateApiKeyInput, client: ClientContext): Promise<CreateApiKeyOutcome>;
@@ -95,6 +100,9 @@ export function createApiKeyService(deps: ApiKeyServiceDeps): ApiKeyService {
     async createApiKey(userId, input, client) {
       const now = clock.now();
       if (input.expiresAt !== null && input.expiresAt <= now) return { ok: false, code: "expiry_in_past" };
+      const creator = await persistence.users.findUserById(userId);
+      const beyond = scopesBeyondRoles(input.scopes, creator?.roles ?? []);
+      if (beyond.length > 0) return { ok: false, code: "scope_not_allowed", scopes: beyond };
       return insertNewKey(userId, { ...input, name: input.name.trim() }, client, now);
     },
 

@@ -19,7 +19,19 @@ export type AuditEventType =
   | "email.verification_sent"
   | "email.verified"
   | "registration.duplicated"
-  | "new_device.signed_in";
+  | "new_device.signed_in"
+  | "mfa.enabled"
+  | "mfa.disabled"
+  | "mfa.backup_codes_regenerated"
+  | "mfa.code_failed"
+  | "mfa.reset"
+  | "webauthn.registered"
+  | "webauthn.removed"
+  | "identity.linked"
+  | "identity.unlinked"
+  | "email.change_requested"
+  | "email.changed"
+  | "email.change_duplicated";
 
 export interface AuditEvent {
   type: AuditEventType;

@@ -1,7 +1,7 @@
 /** Sessions (no `scope`) are unrestricted; any other credential needs every scope asked for. */
 import { describe, expect, it } from "vitest";
 import { hasAnyRole, knownRoles } from "./roles.js";
-import { missingScopes, parseScope } from "./scopes.js";
+import { missingScopes, parseScope, scopesBeyondRoles } from "./scopes.js";
 
 describe("missingScopes", () => {
   it("lets a session without a scope claim through", () => {
@@ -16,6 +16,14 @@ describe("missingScopes", () => {
     // Prefixes and look-alikes are not the scope.
     expect(missingScopes("admin", ["admin:read"])).toEqual(["admin:read"]);
     expect(missingScopes("admin:read:x", ["admin:read"])).toEqual(["admin:read"]);
+  });
+});
+
+describe("scopesBeyondRoles", () => {
+  it("keeps introspect for administrators and leaves free-form scopes to anyone", () => {
+    expect(scopesBeyondRoles(["introspect", "reports:read"], ["user"])).toEqual(["introspect"]);
+    expect(scopesBeyondRoles(["introspect", "reports:read"], ["user", "admin"])).toEqual([]);
+    expect(scopesBeyondRoles(["events:read", "toString", "__proto__"], ["user"])).toEqual([]);
   });
 });
 

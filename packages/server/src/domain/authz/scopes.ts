@@ -13,7 +13,32 @@ export const SCOPES = {
   adminRead: "admin:read",
   /** Changing users through the admin API (with the `admin` role). */
   adminWrite: "admin:write",
+  /**
+   * Resource servers asking about credentials: `POST /v1/auth/introspect` (RFC 7662) and
+   * `GET /v1/auth/revocations` (with the `admin` role). It reveals whose any token is, so only
+   * an administrator may put it on a key (see `ROLE_NEEDED_FOR_SCOPE`).
+   */
+  introspect: "introspect",
 } as const;
+
+/**
+ * Scopes only a holder of the given role may put on an API key. Other scopes are free-form and
+ * harmless to grant: the routes that check them also check the owner's role on every use.
+ */
+export const ROLE_NEEDED_FOR_SCOPE: Readonly<Record<string, string>> = Object.freeze({
+  [SCOPES.introspect]: "admin",
+});
+
+/**
+ * The scopes of `requested` that a holder of `roles` may not grant.
+ * @example scopesBeyondRoles(["introspect", "reports:read"], ["user"]) // ["introspect"]
+ */
+export function scopesBeyondRoles(requested: readonly string[], roles: readonly string[]): string[] {
+  return requested.filter((scope) => {
+    const role = Object.hasOwn(ROLE_NEEDED_FOR_SCOPE, scope) ? ROLE_NEEDED_FOR_SCOPE[scope] : undefined;
+    return role !== undefined && !roles.includes(role);
+  });
+}
 
 /** RFC 6749 §3.3 scope-token characters, narrowed to a readable, URL- and header-safe set. */
 export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_:.\-/]{0,63}$/;

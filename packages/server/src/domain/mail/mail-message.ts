@@ -12,7 +12,12 @@ export type MailKind =
   | "password_reset"
   | "password_changed"
   | "new_sign_in"
-  | "registration_attempt";
+  | "registration_attempt"
+  | "mfa_reset"
+  | "email_change"
+  | "email_change_notice"
+  | "email_change_attempt"
+  | "account_deleted";
 
 /** Where an act came from, as told to the user ("from 203.0.113.7, Firefox on Linux"). */
 export interface MailOrigin {
@@ -28,7 +33,17 @@ export type MailIntent =
   | { kind: "password_reset"; to: string; link: string; expiresAt: number; origin: MailOrigin }
   | { kind: "password_changed"; to: string; origin: MailOrigin }
   | { kind: "new_sign_in"; to: string; origin: MailOrigin }
-  | { kind: "registration_attempt"; to: string; origin: MailOrigin };
+  | { kind: "registration_attempt"; to: string; origin: MailOrigin }
+  /** An administrator removed every second factor of the account; `at` is when. */
+  | { kind: "mfa_reset"; to: string; at: number }
+  /** The confirmation link of an email change, to the NEW address. */
+  | { kind: "email_change"; to: string; link: string; expiresAt: number; origin: MailOrigin }
+  /** To the CURRENT address: a change to `newEmail` was asked for. */
+  | { kind: "email_change_notice"; to: string; newEmail: string; origin: MailOrigin }
+  /** To the owner of an address another account tried to move to. */
+  | { kind: "email_change_attempt"; to: string; origin: MailOrigin }
+  /** To the address of an account its owner just deleted. */
+  | { kind: "account_deleted"; to: string; origin: MailOrigin };
 
 /** A message ready to send: what the outbox stores and the outbox folder writes. */
 export interface RenderedMail {

@@ -1,7 +1,8 @@
 /**
  * Courtesy mail about an account's security (ASVS 6.3.5, 6.3.7; OWASP Forgot Password cheat
  * sheet "notify the user"): the password was changed or reset, someone signed in from a device
- * not seen before, someone tried to register with the address. Each notice is queued inside the
+ * not seen before, someone tried to register with the address, an administrator reset the
+ * account's second factors. Each notice is queued inside the
  * transaction of the act it reports, so it goes out exactly when the act happened.
  */
 import type { ClientContext } from "../audit/audit-event.js";
@@ -31,6 +32,8 @@ export interface AccountNotifier {
   notifySignIn(stores: Stores, user: User, session: Session, client: ClientContext): Promise<boolean>;
   /** Someone tried to register with the address of an existing account. */
   notifyRegistrationAttempt(stores: Stores, owner: User, client: ClientContext | null): Promise<void>;
+  /** An administrator removed every second factor of the account (issue 5). */
+  notifyMfaReset(stores: Stores, user: User): Promise<void>;
 }
 
 export function createAccountNotifier(deps: AccountNotifierDeps): AccountNotifier {
@@ -79,6 +82,11 @@ export function createAccountNotifier(deps: AccountNotifierDeps): AccountNotifie
         details: {},
         at: origin.at,
       });
+    },
+
+    async notifyMfaReset(stores, user) {
+      // Only the time: the administrator's address and browser are not the user's business.
+      await mailer.queueIn(stores, user.id, { kind: "mfa_reset", to: user.email, at: clock.now() });
     },
   };
 }

@@ -158,6 +158,8 @@ export function createPasswordResetService(deps: PasswordResetServiceDeps): Pass
       if (!(await stores.recovery.spendRecoveryToken(record.id, now))) return null;
       await stores.users.updatePasswordHash(user.id, passwordHash, now);
       await stores.recovery.spendUserRecoveryTokens(user.id, "password_reset", now);
+      // The way out the email-change notice offers: a reset cancels a change someone else asked for.
+      await stores.recovery.spendUserRecoveryTokens(user.id, "email_change", now);
       // The link reached the account's own mailbox, which is what verifying the address proves.
       const verifies = !user.emailVerified && record.email === user.email;
       if (verifies) await stores.recovery.markEmailVerified(user.id, now);

@@ -1,6 +1,6 @@
 /**
- * Single-use tokens sent by mail: password reset and email verification. A token is 256 random
- * bits (ASVS 6.4.1, 11.5.1), handed out once inside a link and stored only as its SHA-256; it
+ * Single-use tokens sent by mail: password reset, email verification and email change. A token is
+ * 256 random bits (ASVS 6.4.1, 11.5.1), handed out once inside a link and stored only as its SHA-256; it
  * belongs to one user, one purpose (a verification token never resets a password: security.md
  * §2.1 item 9) and the address it was sent to, and is spent with a compare-and-swap so it works
  * exactly once even when two requests race.
@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { hashOpaqueToken } from "../sessions/session-service.js";
 
-export type RecoveryTokenPurpose = "password_reset" | "email_verification";
+export type RecoveryTokenPurpose = "password_reset" | "email_verification" | "email_change";
 
 export interface RecoveryToken {
   id: string;
@@ -16,7 +16,10 @@ export interface RecoveryToken {
   purpose: RecoveryTokenPurpose;
   /** SHA-256 of the token, hex; the token itself is never stored. */
   tokenHash: string;
-  /** The address the link was sent to: verifying it only counts while it is still the user's. */
+  /**
+   * The address the link was sent to: verifying it only counts while it is still the user's; for
+   * an email change, the new address the account moves to when the link is opened.
+   */
   email: string;
   createdAt: number;
   expiresAt: number;
@@ -71,7 +74,7 @@ export function looksLikeRecoveryToken(token: string): boolean {
 /** `${publicUrl}/reset-password?token=…`: links come from the configured public URL only (security.md §2.6). */
 export function recoveryLink(
   publicUrl: string,
-  path: "/reset-password" | "/verify-email",
+  path: "/reset-password" | "/verify-email" | "/confirm-email-change",
   token: string,
 ): string {
   return `${publicUrl}${path}?token=${encodeURIComponent(token)}`;

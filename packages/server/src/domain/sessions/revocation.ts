@@ -10,13 +10,46 @@ export type RevocationEvent =
   /** Every token naming this session (`sid`) is refused. */
   | { kind: "session"; sessionId: string; at: number }
   /** Every token of this user issued before `at` is refused (disabled or deleted accounts). */
-  | { kind: "user"; userId: string; at: number };
+  | { kind: "user"; userId: string; at: number }
+  /**
+   * Revokes nothing: the session's cookie secret was replaced (step-up, privilege change), so
+   * whatever an instance cached of the old one must go. Listeners that do not cache ignore it.
+   */
+  | { kind: "session_changed"; sessionId: string; at: number };
 
-/** Carries revocations to every instance. `publish` resolves once the event has been handed over. */
+/** The events that revoke something (what SQL records and reloads); the rest only invalidate caches. */
+export type Revocation = Extract<RevocationEvent, { kind: "session" | "user" }>;
+
+/**
+ * Carries revocations to every instance. The revocation is already committed to SQL when it is
+ * published, so the bus is a fast path, not the record: `publish` never rejects (an event it
+ * cannot send now is sent when it reconnects), and while it is down `RevocationSync` polls SQL.
+ */
 export interface RevocationBus {
   publish(event: RevocationEvent): Promise<void>;
   subscribe(listener: (event: RevocationEvent) => void): () => void;
+  /** Whether events published by other instances reach this one right now. */
+  readonly connected: boolean;
+  /** Told whenever `connected` changes; events may have been missed while it was false. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
   close(): Promise<void>;
+}
+
+/** Parses a bus message; null for anything that is not a well-formed revocation event. */
+export function parseRevocationEvent(message: string): RevocationEvent | null {
+  try {
+    const value = JSON.parse(message) as Record<string, unknown>;
+    if (typeof value.at !== "number" || !Number.isFinite(value.at)) return null;
+    if (value.kind === "session" && typeof value.sessionId === "string")
+      return { kind: "session", sessionId: value.sessionId, at: value.at };
+    if (value.kind === "user" && typeof value.userId === "string")
+      return { kind: "user", userId: value.userId, at: value.at };
+    if (value.kind === "session_changed" && typeof value.sessionId === "string")
+      return { kind: "session_changed", sessionId: value.sessionId, at: value.at };
+  } catch {
+    // Not JSON: ignored like any other stranger on the channel.
+  }
+  return null;
 }
 
 export interface RevocationSet {
@@ -39,7 +72,7 @@ export function createRevocationSet(options: { clock: Clock; retentionMs: number
     apply(event) {
       if (event.kind === "session") {
         revokedSessions.set(event.sessionId, event.at);
-      } else {
+      } else if (event.kind === "user") {
         userNotBefore.set(event.userId, Math.max(event.at, userNotBefore.get(event.userId) ?? 0));
       }
     },

@@ -15,13 +15,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
+import { createExpiringCache } from "../cache/expiring-cache.js";
 import { type Clock, toSeconds } from "../clock.js";
 import type { Persistence, Stores } from "../persistence.js";
 import type { AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier } from "../tokens/access-token.js";
 import type { User } from "../users/user.js";
 import { type ClientBinding, matchesBoundClient, NO_CLIENT_BINDING } from "./client-binding.js";
-import type { RevocationBus, RevocationSet } from "./revocation.js";
-import type { Session, SessionRevocationReason, SessionTransport } from "./session.js";
+import type { RevocationBus, RevocationEvent, RevocationSet } from "./revocation.js";
+import type { CookieSessionRecord, Session, SessionRevocationReason, SessionTransport } from "./session.js";
 
 export interface TokenGrant {
   accessToken: string;
@@ -64,6 +65,8 @@ export interface SessionServiceDeps {
   rememberMeTtlSeconds: number;
   /** Cookie sessions without remember-me end after this long without a request (sliding). */
   sessionIdleTimeoutSeconds: number;
+  /** How long a resolved cookie session may be reused without reading SQL; 5 s by default, 0 turns it off. */
+  cookieCacheTtlMs?: number;
   /** PORTCULLIS_SESSION_BINDING; off when absent. */
   clientBinding?: ClientBinding;
 }
@@ -122,13 +125,13 @@ export interface SessionService {
   announceRevokedSessions(sessionIds: string[]): Promise<void>;
   /** The hot path: signature (or cache) plus in-memory revocation lookups. No I/O. */
   authenticateAccessToken(token: string): AccessTokenClaims | null;
-  /** Fills the revocation set from SQL (at start, and after a bus reconnect). */
-  loadRevocations(): Promise<void>;
 }
 
 const REFRESH_TOKEN_BYTES = 32;
 /** 256 bits; OWASP asks for at least 64 bits of entropy, the issue for 128. */
 const SESSION_COOKIE_BYTES = 32;
+const COOKIE_CACHE_ENTRIES = 10_000;
+const COOKIE_CACHE_TTL_MS = 5_000;
 /** Sliding renewal writes at most this often per session, not on every request. */
 const SLIDE_INTERVAL_MS = 60_000;
 
@@ -139,6 +142,26 @@ export function hashOpaqueToken(token: string): string {
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { persistence, clock, issuer, verifier, revocations, bus } = deps;
   const binding = deps.clientBinding ?? NO_CLIENT_BINDING;
+
+  /**
+   * Cookie sessions resolved recently, by the SHA-256 of their cookie, so a request costs no I/O.
+   * Safe because every use still checks the revocation set (which hears of revocations at once)
+   * and the expiry times; a cached copy can only lag in what revokes nothing (an added role, a
+   * slide of the idle deadline elsewhere — re-read before refusing), for at most the TTL. Used only
+   * while the bus is connected: without it, invalidations from other instances would not arrive.
+   */
+  const cookieCache = createExpiringCache<string, CookieSessionRecord>({
+    maxEntries: COOKIE_CACHE_ENTRIES,
+    ttlMs: deps.cookieCacheTtlMs ?? COOKIE_CACHE_TTL_MS,
+    clock,
+  });
+  function forgetCachedCookies(event: RevocationEvent) {
+    if (event.kind === "user") cookieCache.deleteWhere((found) => found.session.userId === event.userId);
+    else cookieCache.deleteWhere((found) => found.session.id === event.sessionId);
+  }
+  bus.subscribe(forgetCachedCookies);
+  bus.onConnectionChange(() => cookieCache.clear());
+  const cachedCookie = (tokenHash: string) => (bus.connected ? cookieCache.get(tokenHash) : undefined);
 
   function newOpaqueToken(bytes = REFRESH_TOKEN_BYTES): string {
     return randomBytes(bytes).toString("base64url");
@@ -302,29 +325,39 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
 
     async authenticateSessionCookie(cookieValue, client) {
-      const found = await persistence.sessions.findCookieSessionByTokenHash(hashOpaqueToken(cookieValue));
-      if (found === undefined || found.userDisabledAt !== null) return null;
-      const { session } = found;
+      const tokenHash = hashOpaqueToken(cookieValue);
       const now = clock.now();
+      let found = cachedCookie(tokenHash);
+      // Another instance may have slid the idle deadline since this copy was cached: ask SQL before refusing.
+      if (found?.session.idleExpiresAt != null && found.session.idleExpiresAt <= now) found = undefined;
+      if (found === undefined) {
+        found = await persistence.sessions.findCookieSessionByTokenHash(tokenHash);
+        if (found === undefined) return null;
+        if (bus.connected) cookieCache.set(tokenHash, found);
+      }
+      if (found.userDisabledAt !== null) return null;
+      const { session } = found;
       if (session.revokedAt !== null || session.expiresAt <= now) return null;
       if (session.idleExpiresAt !== null && session.idleExpiresAt <= now) return null;
       if (client !== undefined && !matchesBoundClient(binding, session, client)) return null;
-      // The in-memory set also knows revocations announced by other instances before their row was read.
-      if (revocations.isRevoked(session.id, session.userId, toSeconds(now))) return null;
+      // Revocations reach this set at once, cached copy or not; a deleted user's sessions were opened before their `user` entry.
+      if (revocations.isRevoked(session.id, session.userId, toSeconds(session.createdAt))) return null;
       if (now - session.lastSeenAt >= SLIDE_INTERVAL_MS) {
         const idleExpiresAt =
           session.idleExpiresAt === null
             ? null
             : Math.min(session.expiresAt, now + deps.sessionIdleTimeoutSeconds * 1000);
         await persistence.sessions.slideCookieSession(session.id, now, idleExpiresAt);
-        return { session: { ...session, lastSeenAt: now, idleExpiresAt }, roles: found.roles };
+        const slid = { ...session, lastSeenAt: now, idleExpiresAt };
+        if (bus.connected) cookieCache.set(tokenHash, { ...found, session: slid });
+        return { session: slid, roles: found.roles };
       }
       return { session, roles: found.roles };
     },
 
     async renewAuthentication(userId, sessionId) {
       const now = clock.now();
-      return persistence.transaction(async (stores) => {
+      const renewed = await persistence.transaction(async (stores): Promise<RenewedSession | null> => {
         const found = await stores.sessions.findSessionById(sessionId);
         if (found === undefined || found.userId !== userId || found.revokedAt !== null) return null;
         if (found.expiresAt <= now || (found.idleExpiresAt !== null && found.idleExpiresAt <= now))
@@ -343,6 +376,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const successor = await insertRefreshToken(stores, session, now);
         return { user, grant: grantFor(user, session, successor, now) };
       });
+      // The old cookie secret is gone from SQL; copies cached here or on other instances must go too.
+      if (renewed !== null && "cookie" in renewed) {
+        const event = { kind: "session_changed", sessionId, at: now } as const;
+        forgetCachedCookies(event);
+        await bus.publish(event);
+      }
+      return renewed;
     },
 
     listSessions(userId) {
@@ -394,18 +434,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const claims = verifier.verify(token);
       if (claims === null || revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return null;
       return claims;
-    },
-
-    async loadRevocations() {
-      // Anything revoked before the oldest unexpired access token could have been issued is moot.
-      const since = clock.now() - (deps.accessTokenTtlSeconds + 60) * 1000;
-      const [sessions, users] = await Promise.all([
-        persistence.sessions.listSessionsRevokedSince(since),
-        persistence.users.listUsersDisabledSince(since),
-      ]);
-      for (const { id, revokedAt } of sessions)
-        revocations.apply({ kind: "session", sessionId: id, at: revokedAt });
-      for (const { id, disabledAt } of users) revocations.apply({ kind: "user", userId: id, at: disabledAt });
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Step-up: sensitive acts (password change, API key creation; later MFA disable, email change,
- * account deletion) need an authentication no older than a window, measured from the session's
+ * Step-up: sensitive acts (password change, API key creation, MFA changes, email change, account
+ * deletion) need an authentication no older than a window, measured from the session's
  * `auth_time` (OpenID Connect Core §2 `auth_time`; ASVS 6.2.x / 7.5.1 re-authentication before
  * sensitive changes). `POST /v1/auth/reauthenticate` renews it.
  */

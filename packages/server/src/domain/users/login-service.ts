@@ -12,7 +12,7 @@ import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import type { SessionTransport } from "../sessions/session.js";
 import { normalizeEmail } from "./email.js";
-import type { SignedIn, SignInCompleter } from "./sign-in.js";
+import type { SignInCompleter, SignInOutcome } from "./sign-in.js";
 import type { UserWithPassword } from "./user.js";
 
 export interface LoginInput {
@@ -23,8 +23,9 @@ export interface LoginInput {
   transport?: SessionTransport;
 }
 
+/** A session, or `mfaRequired` with an mfaToken when the account has a second factor. */
 export type LoginOutcome =
-  | SignedIn
+  | SignInOutcome
   | { ok: false; code: "invalid_credentials" | "account_disabled" | "email_not_verified" }
   | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
 
@@ -125,7 +126,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         return { ok: false, code: "email_not_verified" };
       if (check.needsRehash) await upgradeHash(account, password);
       const { passwordHash: _hash, ...user } = account;
-      return deps.signIn.openSession(
+      return deps.signIn.complete(
         {
           user,
           amr: ["pwd"],

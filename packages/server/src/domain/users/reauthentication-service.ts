@@ -1,10 +1,13 @@
 /**
- * Re-authentication of a signed-in session with its user's password, as named steps: throttle →
- * verify the password → renew the session's `auth_time` (with new tokens, or a new cookie
- * value — a privilege change gets a new secret, like a login). Guessing passwords through it is
- * throttled like login and password change.
+ * Re-authentication of a signed-in session with its user's password or a second-factor code (a
+ * TOTP or backup code, issue 5), as named steps: throttle → verify the password or code → renew
+ * the session's `auth_time` (with new tokens, or a new cookie value — a privilege change gets a
+ * new secret, like a login). Guessing passwords through it is throttled like login and password
+ * change; codes like every other second-factor check (per account, mfa-failure-limit.ts), and
+ * each code is spent.
  */
 import type { ClientContext } from "../audit/audit-event.js";
+import type { SecondFactorVerifier } from "../mfa/second-factor.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
@@ -13,12 +16,13 @@ import type { RenewedSession, SessionService } from "../sessions/session-service
 
 export type ReauthenticationOutcome =
   | ({ ok: true } & RenewedSession)
-  | { ok: false; code: "invalid_credentials" | "session_ended" }
+  | { ok: false; code: "invalid_credentials" | "invalid_mfa_code" | "session_ended" }
   | { ok: false; code: "rate_limited"; retryAfterSeconds: number };
 
 export interface ReauthenticationService {
+  /** With the password, or with a code of the user's second factor. */
   reauthenticate(
-    input: { userId: string; sessionId: string; password: string },
+    input: { userId: string; sessionId: string } & ({ password: string } | { code: string }),
     client: ClientContext,
   ): Promise<ReauthenticationOutcome>;
 }
@@ -28,12 +32,19 @@ export interface ReauthenticationServiceDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   sessions: SessionService;
+  secondFactor: Pick<SecondFactorVerifier, "verifyCode">;
 }
 
 export function createReauthenticationService(deps: ReauthenticationServiceDeps): ReauthenticationService {
   const { persistence, hasher, throttle, sessions } = deps;
   return {
     async reauthenticate(input, client) {
+      if ("code" in input) {
+        const check = await deps.secondFactor.verifyCode(input.userId, input.code, "step_up", client);
+        if (!check.ok) return check;
+        const renewed = await sessions.renewAuthentication(input.userId, input.sessionId);
+        return renewed === null ? { ok: false, code: "session_ended" } : { ok: true, ...renewed };
+      }
       // The same key as a password change: both guess the signed-in user's password.
       const throttleKey = `user:${input.userId}`;
       const wait = await throttle.retryAfter(throttleKey, client.ip);

@@ -68,7 +68,7 @@ export interface UserService {
   getUser(id: string): Promise<User | undefined>;
   updateProfile(id: string, changes: { name: string | null }): Promise<User | undefined>;
   changePassword(
-    input: { userId: string; sessionId: string; currentPassword: string; newPassword: string },
+    input: { userId: string; sessionId: string; currentPassword: string | undefined; newPassword: string },
     client: ClientContext,
   ): Promise<ChangePasswordOutcome>;
 }
@@ -94,6 +94,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       name: input.name?.trim() || null,
       roles: input.roles ?? [...DEFAULT_ROLES],
       disabledAt: null,
+      mfaEnabled: false,
       createdAt: now,
       updatedAt: now,
     };
@@ -147,13 +148,24 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const wait = await deps.throttle.retryAfter(throttleKey, client.ip);
       if (wait > 0) return { ok: false, code: "rate_limited", retryAfterSeconds: wait };
       const user = await persistence.users.findUserWithPasswordById(input.userId);
-      if (user === undefined || user.passwordHash === null) return { ok: false, code: "invalid_credentials" };
-      const current = await hasher.verify(user.passwordHash, normalizePassword(input.currentPassword));
-      if (!current.valid) {
-        await deps.throttle.recordFailure(throttleKey, client.ip);
+      if (user === undefined) return { ok: false, code: "invalid_credentials" };
+      // An account made by social login has no password until it sets one. There is no current
+      // password to prove then; the route's step-up (a sign-in within the window) is the proof.
+      const firstPassword = user.passwordHash === null;
+      if (firstPassword ? (input.currentPassword ?? "") !== "" : input.currentPassword === undefined) {
         return { ok: false, code: "invalid_credentials" };
       }
-      await deps.throttle.recordSuccess(throttleKey, client.ip);
+      if (user.passwordHash !== null) {
+        const current = await hasher.verify(
+          user.passwordHash,
+          normalizePassword(input.currentPassword ?? ""),
+        );
+        if (!current.valid) {
+          await deps.throttle.recordFailure(throttleKey, client.ip);
+          return { ok: false, code: "invalid_credentials" };
+        }
+        await deps.throttle.recordSuccess(throttleKey, client.ip);
+      }
       const password = normalizePassword(input.newPassword);
       const weaknesses = policy.check(password, { email: user.email });
       if (weaknesses.length > 0) return { ok: false, code: "weak_password", weaknesses };
@@ -162,6 +174,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
       // ASVS 7.4.3: a password change ends every other session; the current one goes on.
       const revoked = await persistence.transaction(async (stores) => {
         await stores.users.updatePasswordHash(user.id, passwordHash, now);
+        // Like a reset, a new password cancels a pending email change (the notice says so).
+        await stores.recovery.spendUserRecoveryTokens(user.id, "email_change", now);
         const ids = await deps.sessions.revokeUserSessionsIn(
           stores,
           user.id,
@@ -175,7 +189,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
           actorId: user.id,
           ip: client.ip,
           userAgent: client.userAgent,
-          details: { sessionsRevoked: ids.length },
+          details: { sessionsRevoked: ids.length, firstPassword },
           at: now,
         });
         await deps.notifier.notifyPasswordChanged(stores, user, client);

@@ -6,6 +6,8 @@ export interface User {
   name: string | null;
   roles: string[];
   disabledAt: number | null;
+  /** True while the user has a second factor: an enabled TOTP or at least one passkey (issue 5). */
+  mfaEnabled: boolean;
   createdAt: number;
   updatedAt: number;
 }

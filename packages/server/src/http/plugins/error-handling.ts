@@ -36,8 +36,13 @@ function fieldErrors(error: FastifyError): ProblemFieldError[] {
   return [...byPointer.values()];
 }
 
+export interface ErrorHandlingOptions {
+  /** Recognises errors of a store that is down (the database restarting): 503, not 500. */
+  isDependencyDown?: (error: unknown) => boolean;
+}
+
 export const errorHandling = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: ErrorHandlingOptions) => {
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
       if (error instanceof ProblemError) return sendProblem(reply, error.code, error.options);
       if (error instanceof ServiceBusyError) {
@@ -45,7 +50,7 @@ export const errorHandling = fp(
           headers: { "retry-after": String(error.retryAfterSeconds) },
         });
       }
-      if (error instanceof DependencyUnavailableError) {
+      if (error instanceof DependencyUnavailableError || options.isDependencyDown?.(error) === true) {
         request.log.warn({ err: error }, "dependency unavailable");
         return sendProblem(reply, "service_unavailable", { headers: { "retry-after": "1" } });
       }

@@ -1,9 +1,9 @@
 /**
  * Rate limiters on `rate-limiter-flexible`'s in-memory store: counters live in this process
- * and are lost on restart, which loses nothing that matters. (Redis-backed twins with the same
- * ports arrive with multi-instance mode.)
+ * and are lost on restart, which loses nothing that matters. The adapters from its limiters to
+ * our ports are shared with the Redis-backed twins (store/redis/redis-limiters.ts).
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimitSetting } from "../../config/config.js";
 import {
   type FailureLimiter,
@@ -14,16 +14,30 @@ import {
 
 const toRetrySeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
+const memoryLimiter = (setting: RateLimitSetting, keyPrefix: string) =>
+  new RateLimiterMemory({ points: setting.points, duration: setting.durationSeconds, keyPrefix });
+
 export function createMemoryFailureLimiter(
   setting: RateLimitSetting | null,
   keyPrefix: string,
 ): FailureLimiter {
+  return failureLimiterOn(setting, (s) => memoryLimiter(s, keyPrefix));
+}
+
+export function createMemoryRequestLimiter(
+  setting: RateLimitSetting | null,
+  keyPrefix: string,
+): RequestLimiter {
+  return requestLimiterOn(setting, (s) => memoryLimiter(s, keyPrefix));
+}
+
+/** A failure limiter over any `rate-limiter-flexible` limiter; never blocks when `setting` is off. */
+export function failureLimiterOn(
+  setting: RateLimitSetting | null,
+  create: (setting: RateLimitSetting) => RateLimiterAbstract,
+): FailureLimiter {
   if (setting === null) return unlimitedFailures;
-  const limiter = new RateLimiterMemory({
-    points: setting.points,
-    duration: setting.durationSeconds,
-    keyPrefix,
-  });
+  const limiter = create(setting);
   return {
     async retryAfter(key) {
       const state = await limiter.get(key);
@@ -40,16 +54,13 @@ export function createMemoryFailureLimiter(
   };
 }
 
-export function createMemoryRequestLimiter(
+/** A request limiter over any `rate-limiter-flexible` limiter; never blocks when `setting` is off. */
+export function requestLimiterOn(
   setting: RateLimitSetting | null,
-  keyPrefix: string,
+  create: (setting: RateLimitSetting) => RateLimiterAbstract,
 ): RequestLimiter {
   if (setting === null) return unlimitedRequests;
-  const limiter = new RateLimiterMemory({
-    points: setting.points,
-    duration: setting.durationSeconds,
-    keyPrefix,
-  });
+  const limiter = create(setting);
   return {
     async consume(key) {
       try {

@@ -11,6 +11,8 @@ export function createInProcessRevocationBus(): RevocationBus {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    connected: true,
+    onConnectionChange: () => () => {},
     async close() {
       listeners.clear();
     },

@@ -5,13 +5,12 @@
  *
  * Appends must be serialised, or two of them would follow the same event and fork the chain.
  * On SQLite the one connection runs one transaction at a time (Kysely queues the others), and a
- * second process (the CLI) is refused by SQLite's write lock rather than forking. On PostgreSQL
- * every append must first take a transaction-scoped lock, e.g.
- * `select pg_advisory_xact_lock(<a constant for the audit chain>)`, before reading the head, and
- * hold it to commit (TODO(issue 3)).
+ * second process (the CLI) is refused by SQLite's write lock rather than forking. On PostgreSQL,
+ * where many instances write at once, every append first takes a transaction-scoped advisory lock
+ * and holds it to commit, so the next append reads a head that has been committed.
  */
 import { randomUUID } from "node:crypto";
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, PostgresAdapter, type Selectable, sql } from "kysely";
 import { GENESIS_HASH, hashAuditEvent } from "../../domain/audit/audit-chain.js";
 import type { AuditEvent } from "../../domain/audit/audit-event.js";
 import type { AuditRecord } from "../../domain/audit/audit-record.js";
@@ -34,7 +33,12 @@ function toRecord(row: Selectable<AuditEventsTable>): AuditRecord {
   };
 }
 
+/** The advisory lock key of the audit chain: any constant of our own ("PCAUDIT" in ASCII). */
+const AUDIT_CHAIN_LOCK = 0x50434155444954n;
+
 async function appendInTransaction(trx: Kysely<Database>, event: AuditEvent): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter)
+    await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK.toString()}::bigint)`.execute(trx);
   const head = await trx
     .selectFrom("audit_events")
     .select("hash")

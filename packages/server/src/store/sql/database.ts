@@ -1,12 +1,22 @@
 /**
  * Opens the SQL database named by DATABASE_URL and brings its schema up to date. SQLite runs
  * in WAL mode with foreign keys on and a busy timeout, so the CLI can write while the server runs.
+ * PostgreSQL goes through a `pg` pool; both dialects share every migration and repository.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, type SqliteDatabase, SqliteDialect } from "kysely";
-import { migrationProvider } from "./migrations/index.js";
+import {
+  Kysely,
+  type Migration,
+  PostgresAdapter,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  sql,
+} from "kysely";
+import pg from "pg";
+import { migrations } from "./migrations/index.js";
 import type { Database } from "./schema.js";
 
 export type SqlDialectName = "sqlite" | "postgres";
@@ -23,11 +33,14 @@ export function sqlitePathFromUrl(url: string): string {
   return path === ":memory:" ? path : resolve(path);
 }
 
-export async function openSqlDatabase(url: string): Promise<SqlDatabase> {
-  if (!url.startsWith("sqlite:")) {
-    // TODO(issue 3): PostgreSQL through `pg`.
-    throw new Error("DATABASE_URL: only sqlite: URLs are supported by this build");
-  }
+export interface SqlDatabaseOptions {
+  /** PostgreSQL pool size; ten by default. */
+  poolSize?: number;
+}
+
+export async function openSqlDatabase(url: string, options: SqlDatabaseOptions = {}): Promise<SqlDatabase> {
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, options);
+  if (!url.startsWith("sqlite:")) throw new Error("DATABASE_URL must start with sqlite: or postgres://");
   const path = sqlitePathFromUrl(url);
   if (path !== ":memory:") {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -42,6 +55,34 @@ export async function openSqlDatabase(url: string): Promise<SqlDatabase> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateToLatest(db);
   return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+/** int8 (bigint, bigserial) and numeric arrive as strings by default; every such column here holds milliseconds or counters well below 2^53. */
+const PG_INT8_OID = 20;
+const postgresTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === PG_INT8_OID && format !== "binary"
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+async function openPostgres(url: string, options: SqlDatabaseOptions): Promise<SqlDatabase> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: postgresTypes,
+    // A request waits this long for a connection, then fails (503) rather than hanging while the database is away.
+    connectionTimeoutMillis: 5_000,
+    application_name: "portcullis",
+  });
+  // A connection that dies emits "error" — on the pool while idle, on its client while checked out
+  // (between the queries of a transaction). Unheard, either would end the process; the failure
+  // reaches the request through its next query instead, answered 503.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db);
+  return { db, dialect: "postgres", close: () => db.destroy() };
 }
 
 const STATEMENT_CACHE_SIZE = 256;
@@ -71,13 +112,62 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** The advisory lock instances take while migrating ("PCMIGRATE" in ASCII, truncated to 63 bits). */
+const MIGRATION_LOCK = 0x50434d4947524154n;
+
+/**
+ * Applies the migrations not yet applied, in name order, in one transaction: all or nothing.
+ * Bookkeeping uses Kysely's own table (`kysely_migration`, same shape), so databases migrated by
+ * earlier versions carry on. Kysely's `Migrator` is not used: on PostgreSQL it introspects every
+ * column of every schema in the database at each start, which grows slow with many schemas and
+ * fails when one is dropped meanwhile. Instances starting together queue on a lock.
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  let current = "";
+  const migrate = async (trx: Kysely<Database>) => {
+    await sql`create table if not exists kysely_migration (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(
+      trx,
+    );
+    const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(trx);
+    const applied = new Set(rows.rows.map((row) => row.name));
+    const unknown = [...applied].filter((name) => !(name in migrations));
+    if (unknown.length > 0)
+      throw new Error(
+        `the database has migrations this version does not know (${unknown.join(", ")}): it was migrated by a newer Portcullis`,
+      );
+    for (const name of Object.keys(migrations).sort()) {
+      if (applied.has(name)) continue;
+      current = name;
+      await (migrations[name] as Migration).up(trx as unknown as Kysely<unknown>);
+      await sql`insert into kysely_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+        trx,
+      );
+    }
+  };
+  try {
+    if (postgres) {
+      await db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`.execute(trx);
+        await migrate(trx);
+      });
+    } else {
+      // `begin immediate` takes SQLite's write lock before reading, so two processes queue (busy
+      // timeout) instead of both reading and then deadlocking on the upgrade to a write.
+      await db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          await migrate(connection);
+          await sql`commit`.execute(connection);
+        } catch (error) {
+          await sql`rollback`.execute(connection);
+          throw error;
+        }
+      });
+    }
+  } catch (error) {
     throw new Error(
-      `Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `Database migration ${current || "setup"} failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
 }

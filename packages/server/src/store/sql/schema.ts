@@ -15,6 +15,8 @@ export interface UsersTable {
   disabled_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Migration 0005: 1 while the user has an enabled TOTP or a passkey; kept with every factor change. */
+  mfa_enabled: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -120,6 +122,56 @@ export interface PasswordResetRequestsTable {
   requested_at: number;
 }
 
+/** Migration 0006: social-login identities, unique per (provider, subject). */
+export interface IdentitiesTable {
+  id: string;
+  user_id: string;
+  provider: string;
+  subject: string;
+  email: string | null;
+  created_at: number;
+}
+
+/** Migration 0005: one TOTP enrolment per user; `enabled_at` null while the setup is pending. */
+export interface MfaTotpTable {
+  user_id: string;
+  /** AES-256-GCM under the key `key_id` names (domain/mfa/totp-secret-box.ts). */
+  secret_sealed: string;
+  key_id: string;
+  created_at: number;
+  enabled_at: number | null;
+  /** The last accepted RFC 6238 time step; only a compare-and-swap moves it forward. */
+  last_used_step: number;
+}
+
+/** Migration 0005: backup codes, by SHA-256. */
+export interface MfaBackupCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** Migration 0005: WebAuthn credentials (passkeys). */
+export interface WebAuthnCredentialsTable {
+  id: string;
+  user_id: string;
+  /** The authenticator's credential id, base64url; unique. */
+  credential_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON list of transports. */
+  transports: string;
+  device_type: string;
+  backed_up: number;
+  aaguid: string | null;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
 export interface Database {
   mail_outbox: MailOutboxTable;
   recovery_tokens: RecoveryTokensTable;
@@ -130,4 +182,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
+  mfa_totp: MfaTotpTable;
+  mfa_backup_codes: MfaBackupCodesTable;
+  webauthn_credentials: WebAuthnCredentialsTable;
+  identities: IdentitiesTable;
 }

@@ -1,8 +1,11 @@
-/** The administrators' queries on users: search with keyset pagination, disable, delete. */
-import { type Kysely, sql } from "kysely";
+/** The administrators' queries on users: search with keyset pagination, disable, delete, role holders. */
+import { type Kysely, PostgresAdapter, sql } from "kysely";
 import type { UserAdminStore } from "../../domain/persistence.js";
 import type { Database } from "./schema.js";
 import { toUser, withoutPassword } from "./user-repository.js";
+
+/** The advisory lock key of acts that could leave a role without holders ("PCROLES" in ASCII). */
+const ROLE_HOLDERS_LOCK = 0x5043524f4c4553n;
 
 /** `LIKE` treats `%`, `_` (and here `\`) specially; searched text is matched literally. */
 function containsPattern(text: string): string {
@@ -41,6 +44,25 @@ export function createUserAdminRepository(db: Kysely<Database>): UserAdminStore 
       // Sessions, refresh tokens and API keys go by ON DELETE CASCADE (foreign keys are on).
       const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
       return result.numDeletedRows === 1n;
+    },
+    async lockRoleHolders() {
+      // Held to commit: of two administrators deleting themselves at once, the second sees the first gone.
+      if (db.getExecutor().adapter instanceof PostgresAdapter)
+        await sql`select pg_advisory_xact_lock(${ROLE_HOLDERS_LOCK.toString()}::bigint)`.execute(db);
+    },
+    async hasOtherEnabledUserWithRole(role, exceptUserId) {
+      // Roles are a JSON array of names without quotes or backslashes (ROLE_PATTERN), so the quoted
+      // name matches exactly that role and no other: `"admin"` never matches `"admins"`.
+      const pattern = containsPattern(JSON.stringify(role));
+      const row = await db
+        .selectFrom("users")
+        .select("id")
+        .where("disabled_at", "is", null)
+        .where("id", "!=", exceptUserId)
+        .where(sql<boolean>`roles like ${pattern} escape '\\'`)
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
   };
 }

@@ -13,6 +13,7 @@ export function toUser(row: Selectable<UsersTable>): UserWithPassword {
     name: row.name,
     roles: JSON.parse(row.roles) as string[],
     disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    mfaEnabled: row.mfa_enabled === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     passwordHash: row.password_hash,
@@ -76,6 +77,19 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
         .set({ roles: JSON.stringify(roles), updated_at: at })
         .where("id", "=", id)
         .execute();
+    },
+    async changeUserEmail(id, email, at) {
+      try {
+        await db
+          .updateTable("users")
+          .set({ email, email_verified: 1, updated_at: at })
+          .where("id", "=", id)
+          .execute();
+        return "changed";
+      } catch (error) {
+        if (isUniqueViolation(error)) return "email_taken";
+        throw error;
+      }
     },
     async listUsersDisabledSince(since) {
       const rows = await db

@@ -23,6 +23,7 @@ import {
   ListEventsSchema,
   ListUsersSchema,
   PatchUserSchema,
+  ResetUserMfaSchema,
   RevokeUserSessionsSchema,
   USER_LIMIT_DEFAULT,
 } from "./admin.schema.js";
@@ -96,6 +97,18 @@ export const adminRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps
     { ...writing, schema: RevokeUserSessionsSchema },
     async (request, reply) => {
       if (!(await deps.userAdmin.revokeSessions(request.params.id, actor(request)))) {
+        throw new ProblemError("not_found");
+      }
+      return reply.code(204).send(null);
+    },
+  );
+
+  // For a user who lost every factor (issue 5): the identity check is the administrator's to make.
+  app.post(
+    "/v1/admin/users/:id/mfa/reset",
+    { ...writing, schema: ResetUserMfaSchema },
+    async (request, reply) => {
+      if (!(await deps.mfa.resetFactors(request.params.id, actor(request)))) {
         throw new ProblemError("not_found");
       }
       return reply.code(204).send(null);

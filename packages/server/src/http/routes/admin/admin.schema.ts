@@ -78,6 +78,16 @@ export const RevokeUserSessionsSchema = {
   response: { 204: NoContent, ...guarded },
 };
 
+export const ResetUserMfaSchema = {
+  tags: ["admin"],
+  summary:
+    "Remove every second factor of a user who lost them all (TOTP, backup codes, passkeys); every session ends and the user is mailed",
+  security,
+  params: UserId,
+  body: Type.Object({}, { additionalProperties: false }),
+  response: { 204: NoContent, ...guarded },
+};
+
 export const ListEventsSchema = {
   tags: ["admin"],
   summary: "Audit events, newest first, filtered by subject and type",

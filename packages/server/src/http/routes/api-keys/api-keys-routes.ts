@@ -54,6 +54,11 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
       },
       clientContext(request),
     );
+    if (!outcome.ok && outcome.code === "scope_not_allowed") {
+      throw new ProblemError("insufficient_role", {
+        detail: `Only an administrator may grant the scope ${outcome.scopes.map((s) => `"${s}"`).join(", ")}.`,
+      });
+    }
     if (!outcome.ok) {
       throw new ProblemError("validation_failed", {
         errors: [{ pointer: "/expiresAt", detail: "must be in the future" }],

@@ -31,7 +31,7 @@ export const CreateApiKeySchema = {
           maxItems: 32,
           uniqueItems: true,
           description:
-            "What the key may do: `events:read`, `admin:read`, `admin:write`, or your services' own",
+            "What the key may do: `events:read`, `admin:read`, `admin:write`, `introspect` (administrators only), or your services' own",
         }),
       ),
       expiresAt: Type.Optional(
@@ -48,7 +48,7 @@ export const CreateApiKeySchema = {
       { apiKey: ApiKeySchema, key: Type.String({ description: "`pc_…`: send it as `X-API-Key`" }) },
       { additionalProperties: false },
     ),
-    ...problemResponses(400, 401),
+    ...problemResponses(400, 401, 403),
   },
 };
 

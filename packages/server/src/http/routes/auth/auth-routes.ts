@@ -8,9 +8,15 @@ import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth, requireSessionAuth } from "../../plugins/authentication.js";
 import { limitPerClientAddress } from "../../plugins/rate-limit.js";
-import { presentCookieLogin, presentTokenGrant, presentUser } from "../../presenters.js";
+import { presentTokenGrant, presentUser } from "../../presenters.js";
 import { ProblemError, rateLimitedProblem } from "../../problem.js";
-import { clearSessionCookie, setSessionCookie } from "../../session-cookie.js";
+import {
+  clearRefreshCookie as clearRefresh,
+  REFRESH_COOKIE,
+  setRefreshCookie as setRefresh,
+} from "../../refresh-cookie.js";
+import { clearSessionCookie } from "../../session-cookie.js";
+import { replySession, replySignIn } from "../../sign-in-reply.js";
 import {
   LoginSchema,
   LogoutAllSchema,
@@ -20,8 +26,7 @@ import {
   RegisterSchema,
 } from "./auth.schema.js";
 
-export const REFRESH_COOKIE = "pc_refresh";
-const REFRESH_COOKIE_PATH = "/v1/auth";
+export { REFRESH_COOKIE };
 
 const WEAKNESS_DETAILS: Record<string, string> = {
   too_short: "must be at least 8 characters",
@@ -39,24 +44,9 @@ export function weakPasswordProblem(weaknesses: string[], pointer = "/password")
 export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
   const { config } = deps;
 
-  function setRefreshCookie(reply: FastifyReply, grant: TokenGrant): void {
-    reply.setCookie(REFRESH_COOKIE, grant.refreshToken, {
-      httpOnly: true,
-      sameSite: "strict",
-      secure: config.secureCookies,
-      path: REFRESH_COOKIE_PATH,
-      maxAge: grant.refreshExpiresIn,
-    });
-  }
-
-  function clearRefreshCookie(reply: FastifyReply): void {
-    reply.clearCookie(REFRESH_COOKIE, {
-      httpOnly: true,
-      sameSite: "strict",
-      secure: config.secureCookies,
-      path: REFRESH_COOKIE_PATH,
-    });
-  }
+  const setRefreshCookie = (reply: FastifyReply, grant: TokenGrant) =>
+    setRefresh(reply, grant, config.secureCookies);
+  const clearRefreshCookie = (reply: FastifyReply) => clearRefresh(reply, config.secureCookies);
 
   app.post(
     "/v1/auth/register",
@@ -87,19 +77,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
       { email, password, rememberMe, transport },
       clientContext(request),
     );
-    deps.metrics.logins.inc({ outcome: outcome.ok ? "succeeded" : outcome.code });
+    deps.metrics.logins.inc({
+      outcome: !outcome.ok ? outcome.code : "mfaRequired" in outcome ? "mfa_required" : "succeeded",
+    });
     if (!outcome.ok) {
       if (outcome.code === "rate_limited") {
         throw rateLimitedProblem(outcome.retryAfterSeconds);
       }
       throw new ProblemError(outcome.code);
     }
-    if ("cookie" in outcome) {
-      setSessionCookie(reply, outcome.cookie, config.secureCookies);
-      return presentCookieLogin(outcome.cookie, outcome.user);
-    }
-    setRefreshCookie(reply, outcome.grant);
-    return presentTokenGrant(outcome.grant, outcome.user);
+    // With a second factor enrolled: `{mfaRequired, mfaToken, methods}`, and POST /v1/auth/mfa next.
+    return replySignIn(reply, outcome, config.secureCookies);
   });
 
   app.post("/v1/auth/refresh", { schema: RefreshSchema }, async (request, reply) => {
@@ -133,8 +121,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
     { schema: ReauthenticateSchema, onRequest: app.authenticate },
     async (request, reply) => {
       const auth = requireSessionAuth(request);
+      const { password, code } = request.body;
+      const proof = code === undefined ? { password: password ?? "" } : { code };
       const outcome = await deps.reauthentication.reauthenticate(
-        { userId: auth.userId, sessionId: auth.sessionId, password: request.body.password },
+        { userId: auth.userId, sessionId: auth.sessionId, ...proof },
         clientContext(request),
       );
       if (!outcome.ok) {
@@ -143,12 +133,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps)
         }
         throw new ProblemError(outcome.code === "session_ended" ? "invalid_token" : outcome.code);
       }
-      if ("cookie" in outcome) {
-        setSessionCookie(reply, outcome.cookie, config.secureCookies);
-        return presentCookieLogin(outcome.cookie, outcome.user);
-      }
-      setRefreshCookie(reply, outcome.grant);
-      return presentTokenGrant(outcome.grant, outcome.user);
+      return replySession(reply, outcome, config.secureCookies);
     },
   );
 

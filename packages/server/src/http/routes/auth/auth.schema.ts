@@ -28,7 +28,7 @@ export const RegisterSchema = {
   },
 };
 
-const CookieLoginResponse = Type.Object(
+export const CookieLoginResponse = Type.Object(
   {
     user: Type.Ref(UserSchema),
     session: Type.Object(
@@ -37,6 +37,18 @@ const CookieLoginResponse = Type.Object(
     ),
   },
   { additionalProperties: false, description: 'transport "cookie": the session travels in pc_session' },
+);
+
+/** API.md: the account has a second factor; finish with POST /v1/auth/mfa. */
+export const MfaRequiredResponse = Type.Object(
+  {
+    mfaRequired: Type.Literal(true),
+    mfaToken: Type.String({ description: "Single use, 5 minutes, 5 attempts; only for POST /v1/auth/mfa" }),
+    methods: Type.Array(
+      Type.Union([Type.Literal("totp"), Type.Literal("backup_code"), Type.Literal("webauthn")]),
+    ),
+  },
+  { additionalProperties: false, description: "A second factor is needed: POST /v1/auth/mfa" },
 );
 
 export const LoginSchema = {
@@ -52,7 +64,7 @@ export const LoginSchema = {
     { additionalProperties: false },
   ),
   response: {
-    200: Type.Union([Type.Ref(TokenResponseSchema), CookieLoginResponse]),
+    200: Type.Union([Type.Ref(TokenResponseSchema), CookieLoginResponse, MfaRequiredResponse]),
     ...problemResponses(400, 401, 403, 429, 503),
   },
 };
@@ -60,9 +72,17 @@ export const LoginSchema = {
 export const ReauthenticateSchema = {
   tags: ["auth"],
   summary:
-    "Confirm your password to renew auth_time (step-up): new tokens for a token session, a new cookie for a cookie session",
+    "Confirm your password, or a code of your second factor (TOTP or backup code), to renew auth_time (step-up): new tokens for a token session, a new cookie for a cookie session",
   security: [{ bearerAuth: [] }, { sessionCookie: [] }],
-  body: Type.Object({ password: Type.String({ maxLength: 4096 }) }, { additionalProperties: false }),
+  body: Type.Object(
+    {
+      password: Type.Optional(Type.String({ maxLength: 4096 })),
+      code: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 256, description: "A TOTP or backup code" }),
+      ),
+    },
+    { additionalProperties: false, minProperties: 1, maxProperties: 1, description: "{password} or {code}" },
+  ),
   response: {
     200: Type.Union([Type.Ref(TokenResponseSchema), CookieLoginResponse]),
     ...problemResponses(400, 401, 403, 429, 503),

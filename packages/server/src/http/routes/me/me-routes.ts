@@ -1,13 +1,25 @@
-/** /v1/me: the signed-in user's profile and password. */
+/**
+ * /v1/me: the signed-in user's profile, password, email address, and the account itself. Changing
+ * the password or the address and deleting the account need step-up (a recent authentication).
+ */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { sendAccepted } from "../../accepted.js";
 import { clientContext } from "../../client-context.js";
 import type { HttpDeps } from "../../http-deps.js";
 import { requireAuth } from "../../plugins/authentication.js";
 import { presentUser } from "../../presenters.js";
 import { ProblemError, rateLimitedProblem } from "../../problem.js";
+import { clearRefreshCookie } from "../../refresh-cookie.js";
+import { clearSessionCookie } from "../../session-cookie.js";
 import { requireRecentAuthentication } from "../../step-up.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
-import { ChangePasswordSchema, GetMeSchema, PatchMeSchema } from "./me.schema.js";
+import {
+  ChangeEmailSchema,
+  ChangePasswordSchema,
+  DeleteMeSchema,
+  GetMeSchema,
+  PatchMeSchema,
+} from "./me.schema.js";
 
 export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
   app.addHook("onRequest", app.authenticate);
@@ -46,5 +58,45 @@ export const meRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) =
       case "rate_limited":
         throw rateLimitedProblem(outcome.retryAfterSeconds);
     }
+  });
+
+  // 202 whether or not the address has an account: the answer tells nobody which addresses are taken.
+  app.post("/v1/me/email", { schema: ChangeEmailSchema }, async (request, reply) => {
+    const auth = requireRecentAuthentication(request, deps.stepUp);
+    const outcome = await deps.emailChange.requestEmailChange(
+      { userId: auth.userId, newEmail: request.body.newEmail },
+      clientContext(request),
+    );
+    if (outcome.ok) return sendAccepted(reply);
+    switch (outcome.code) {
+      case "invalid_email":
+        throw new ProblemError("validation_failed", {
+          errors: [{ pointer: "/newEmail", detail: "is not a valid email address" }],
+        });
+      case "same_email":
+        throw new ProblemError("validation_failed", {
+          errors: [{ pointer: "/newEmail", detail: "is already the account's address" }],
+        });
+      case "unknown_user":
+        throw new ProblemError("invalid_token");
+      case "rate_limited":
+        throw rateLimitedProblem(outcome.retryAfterSeconds);
+    }
+  });
+
+  app.delete("/v1/me", { schema: DeleteMeSchema }, async (request, reply) => {
+    const auth = requireRecentAuthentication(request, deps.stepUp);
+    const outcome = await deps.accountDeletion.deleteOwnAccount(auth.userId, clientContext(request));
+    if (!outcome.ok) {
+      if (outcome.code === "last_admin")
+        throw new ProblemError("last_admin", {
+          detail: "Grant the admin role to another account before deleting this one.",
+        });
+      throw new ProblemError("invalid_token");
+    }
+    // As at logout: the cookies the browser holds name a session that is gone.
+    clearRefreshCookie(reply, deps.config.secureCookies);
+    clearSessionCookie(reply, deps.config.secureCookies);
+    return reply.code(204).send(null);
   });
 };

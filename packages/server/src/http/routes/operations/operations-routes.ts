@@ -27,16 +27,18 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     {
       schema: {
         tags: ["operations"],
-        summary: "Ready to serve: the database answers",
+        summary: "Ready to serve: the database answers (Redis or the revocation bus down: 200, degraded)",
         response: { 200: Status, 503: Status },
       },
     },
     async (_request, reply) => {
-      const database = (await deps.databaseReady()) ? "ok" : "down";
-      const ready = database === "ok";
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? "ok" : "unavailable", checks: { database: { status: database } } });
+      // A load balancer must not pull every instance at once for a dependency they can live without.
+      const [databaseUp, optional] = await Promise.all([deps.databaseReady(), deps.optionalDependencies()]);
+      const checks: Record<string, { status: string }> = { database: { status: databaseUp ? "ok" : "down" } };
+      for (const [name, status] of Object.entries(optional)) checks[name] = { status };
+      const degraded = Object.values(optional).includes("degraded");
+      const status = !databaseUp ? "unavailable" : degraded ? "degraded" : "ok";
+      return reply.code(databaseUp ? 200 : 503).send({ status, checks });
     },
   );
 

@@ -1,6 +1,7 @@
 /**
  * /v1/password/forgot, /v1/password/reset, /v1/email/verify, /v1/email/verify/resend
- * (API.md "Password reset and email verification"). Thin: parse, call one service, map.
+ * (API.md "Password reset and email verification"), and /v1/email/change/confirm, the link of an
+ * email change (requested at POST /v1/me/email). Thin: parse, call one service, map.
  * A spent, expired or unknown token is `400 invalid_token` here (not the 401 of a bearer token:
  * the caller is not authenticating, a link is wrong).
  */
@@ -14,6 +15,7 @@ import { presentUser } from "../../presenters.js";
 import { ProblemError, rateLimitedProblem } from "../../problem.js";
 import { weakPasswordProblem } from "../auth/auth-routes.js";
 import {
+  ConfirmEmailChangeSchema,
   ForgotPasswordSchema,
   ResendVerificationSchema,
   ResetPasswordSchema,
@@ -47,22 +49,52 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, d
     },
   );
 
-  app.post("/v1/password/reset", { schema: ResetPasswordSchema }, async (request, reply) => {
-    const outcome = await deps.passwordReset.resetPassword(request.body, clientContext(request));
-    if (outcome.ok) return reply.code(204).send(null);
-    switch (outcome.code) {
-      case "invalid_token":
-        throw invalidLink();
-      case "weak_password":
-        throw weakPasswordProblem(outcome.weaknesses);
-    }
-  });
+  // A reset hashes the new password: limited per client address like the other public endpoints.
+  app.post(
+    "/v1/password/reset",
+    { schema: ResetPasswordSchema, onRequest: limitPerClientAddress(deps.publicEndpointLimiter, "reset") },
+    async (request, reply) => {
+      const outcome = await deps.passwordReset.resetPassword(request.body, clientContext(request));
+      if (outcome.ok) return reply.code(204).send(null);
+      switch (outcome.code) {
+        case "invalid_token":
+          throw invalidLink();
+        case "weak_password":
+          throw weakPasswordProblem(outcome.weaknesses);
+      }
+    },
+  );
 
-  app.post("/v1/email/verify", { schema: VerifyEmailSchema }, async (request) => {
-    const outcome = await deps.emailVerification.verifyEmail(request.body.token, clientContext(request));
-    if (!outcome.ok) throw invalidLink();
-    return { user: presentUser(outcome.user) };
-  });
+  app.post(
+    "/v1/email/verify",
+    { schema: VerifyEmailSchema, onRequest: limitPerClientAddress(deps.publicEndpointLimiter, "verify") },
+    async (request) => {
+      const outcome = await deps.emailVerification.verifyEmail(request.body.token, clientContext(request));
+      if (!outcome.ok) throw invalidLink();
+      return { user: presentUser(outcome.user) };
+    },
+  );
+
+  // Public: the token is the credential (256 bits, so the per-address limit only curbs noise).
+  app.post(
+    "/v1/email/change/confirm",
+    {
+      schema: ConfirmEmailChangeSchema,
+      onRequest: limitPerClientAddress(deps.publicEndpointLimiter, "email-change"),
+    },
+    async (request) => {
+      const outcome = await deps.emailChange.confirmEmailChange(request.body.token, clientContext(request));
+      if (outcome.ok) return { user: presentUser(outcome.user) };
+      switch (outcome.code) {
+        case "invalid_token":
+          throw invalidLink();
+        case "email_taken":
+          throw new ProblemError("email_taken", {
+            detail: "Another account took this address after the link was sent; the address was not changed.",
+          });
+      }
+    },
+  );
 
   app.post(
     "/v1/email/verify/resend",

@@ -56,3 +56,10 @@ export const ResendVerificationSchema = {
   body: Type.Object({}, { additionalProperties: false }),
   response: { 202: Accepted, ...problemResponses(401, 429) },
 };
+
+export const ConfirmEmailChangeSchema = {
+  tags: ["recovery"],
+  summary: "Move the account to its new address with the token from the confirmation mail",
+  body: Type.Object({ token: Token }, { additionalProperties: false }),
+  response: { 200: Type.Object({ user: Type.Ref(UserSchema) }), ...problemResponses(400, 409, 429) },
+};

@@ -1,17 +1,19 @@
 /** Every migration, in order. Listed in code (not read from a folder) so the built package needs no file scanning. */
-import type { Migration, MigrationProvider } from "kysely";
+import type { Migration } from "kysely";
 import * as initial from "./0001-initial.js";
 import * as mailAndRecovery from "./0002-mail-and-recovery.js";
 import * as apiKeysAndAudit from "./0003-api-keys-and-audit.js";
 import * as cookieSessions from "./0004-cookie-sessions.js";
+import * as mfa from "./0005-mfa.js";
+import * as identities from "./0006-identities.js";
+import * as revocationIndexes from "./0007-revocation-indexes.js";
 
-const migrations: Record<string, Migration> = {
+export const migrations: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
   "0002-mail-and-recovery": mailAndRecovery,
   "0003-api-keys-and-audit": apiKeysAndAudit,
   "0004-cookie-sessions": cookieSessions,
-};
-
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
+  "0005-mfa": mfa,
+  "0006-identities": identities,
+  "0007-revocation-indexes": revocationIndexes,
 };

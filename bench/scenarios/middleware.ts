@@ -1,0 +1,181 @@
+// Scenario "middleware": GET /v1/me guarded by `@portcullis/middleware`, side by side with the
+// baselines of scenario "me", in one run:
+//   (a) bare node:http + node:crypto verify with a cached KeyObject (the practical limit),
+//   (b) Express 5 + jsonwebtoken given a KeyObject (the classic stack, its best case),
+//   (c) Fastify 5 + @portcullis/middleware/fastify,
+//   (d) Express 5 + @portcullis/middleware/express,
+// and (c), (d) again with more distinct tokens than the middleware's verified-token cache holds,
+// so every request pays the full ES256 verification. The bench signs the tokens itself (the
+// shape Portcullis issues: RFC 9068, ES256, kid) and serves their JWKS from its own process for
+// the middleware targets to fetch once at start; no Portcullis is needed. Each measurement starts
+// its target in a fresh process, warms it up, measures and stops it; targets never overlap.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { BENCH_DIR, freePort, HOST, startTarget, tsArgs } from "../lib/child.js";
+import { DISTURBED, ms, otherCpu, rate, ratioCheck, type TargetCheck, table, times } from "../lib/format.js";
+import { describeStatuses } from "../lib/load.js";
+import { median, ratios } from "../lib/stats.js";
+import { type Jwks, selfSignedTokens } from "../lib/token.js";
+import { measure, startBaseline } from "./me.js";
+import type { BenchOptions, ScenarioReport } from "./types.js";
+
+const ISSUER = "http://portcullis.bench";
+
+/** Serves the JWKS at /.well-known/jwks.json from the bench process (fetched once per target start). */
+async function serveJwks(jwks: Jwks): Promise<{ url: string; close(): Promise<void> }> {
+  const body = JSON.stringify(jwks);
+  const server: Server = createServer((request, response) => {
+    if (request.url !== "/.well-known/jwks.json") return void response.writeHead(404).end();
+    response.writeHead(200, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${HOST}:${port}/.well-known/jwks.json`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startMiddlewareTarget(name: string, file: string, jwksUrl: string, verbose: boolean) {
+  const port = await freePort();
+  return startTarget({
+    name,
+    args: tsArgs(join(BENCH_DIR, "targets", file)),
+    port,
+    verbose,
+    env: {
+      PORT: String(port),
+      HOST,
+      NODE_ENV: "production",
+      BENCH_JWKS_URL: jwksUrl,
+      BENCH_ISSUER: ISSUER,
+      BENCH_AUDIENCE: ISSUER,
+    },
+  });
+}
+
+interface Series {
+  name: string;
+  samples: Awaited<ReturnType<typeof measure>>[];
+  run: (label: string) => Promise<Awaited<ReturnType<typeof measure>>>;
+}
+
+export async function runMiddleware(options: BenchOptions): Promise<ScenarioReport> {
+  const coldCount = Math.max(options.coldTokens, 1);
+  const { tokens, jwks } = selfSignedTokens(ISSUER, coldCount);
+  const token = tokens[0] ?? "";
+  const served = await serveJwks(jwks);
+  const kid = String(jwks.keys[0]?.kid);
+  try {
+    const baseline = (file: string) => async (label: string) =>
+      measure(await startBaseline(label, file, jwks, token, options.verbose), [token], options, label);
+    const target = (file: string, set: string[]) => async (label: string) =>
+      measure(await startMiddlewareTarget(label, file, served.url, options.verbose), set, options, label);
+    const series: Series[] = [
+      { name: "bare node:http + node:crypto", samples: [], run: baseline("bare-node-http.ts") },
+      { name: "Express 5 + jsonwebtoken", samples: [], run: baseline("express-jsonwebtoken.ts") },
+      {
+        name: "Fastify + @portcullis/middleware/fastify",
+        samples: [],
+        run: target("middleware-fastify.ts", [token]),
+      },
+      {
+        name: "Express + @portcullis/middleware/express",
+        samples: [],
+        run: target("middleware-express.ts", [token]),
+      },
+    ];
+    if (options.coldTokens > 1) {
+      series.push(
+        {
+          name: `Fastify + middleware (${tokens.length} tokens round-robin)`,
+          samples: [],
+          run: target("middleware-fastify.ts", tokens),
+        },
+        {
+          name: `Express + middleware (${tokens.length} tokens round-robin)`,
+          samples: [],
+          run: target("middleware-express.ts", tokens),
+        },
+      );
+    }
+
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const s of series) {
+        const label = options.rounds > 1 ? `${s.name}, round ${round}/${options.rounds}` : s.name;
+        s.samples.push(await s.run(label));
+      }
+    }
+
+    const rps = (s: Series | undefined) => (s ? s.samples.map((x) => x.result.okPerSecond) : []);
+    const [bare, classic, fastifyHot, expressHot, fastifyCold, expressCold] = series;
+    const bareRps = rps(bare);
+    const classicRps = rps(classic);
+    const body = series.map((s) => {
+      const own = rps(s);
+      const cellNotes = s.samples.map((x, i) => {
+        const n = [describeStatuses(x.result), x.logLines > 0 ? `${x.logLines} log lines` : ""];
+        const text = n.filter(Boolean).join(", ");
+        return text && options.rounds > 1 ? `round ${i + 1}: ${text}` : text;
+      });
+      if (options.rounds > 1) cellNotes.unshift(`per round ${own.map((v) => rate(v)).join(", ")}`);
+      return [
+        s.name,
+        rate(median(own)),
+        ms(median(s.samples.map((x) => x.result.p50))),
+        ms(median(s.samples.map((x) => x.result.p99))),
+        times(median(ratios(own, bareRps))),
+        times(median(ratios(own, classicRps))),
+        otherCpu(s.samples.map((x) => x.result.otherCpu)),
+        cellNotes.filter(Boolean).join("; "),
+      ];
+    });
+    const shares = series.flatMap((s) => s.samples.map((x) => x.result.otherCpu));
+
+    const checks: TargetCheck[] = [];
+    for (const [fastify, express, label] of [
+      [fastifyHot, expressHot, ""],
+      [fastifyCold, expressCold, " (every request a token-cache miss)"],
+    ] as const) {
+      if (fastify) {
+        checks.push(
+          ratioCheck(
+            `@portcullis/middleware/fastify ≥ 85% of bare node:http${label}`,
+            ratios(rps(fastify), bareRps),
+            "≥",
+            0.85,
+            `${rate(median(rps(fastify)))} vs ${rate(median(bareRps))} req/s`,
+          ),
+        );
+      }
+      if (express) {
+        checks.push(
+          ratioCheck(
+            `@portcullis/middleware/express ≥ 1.25× Express + jsonwebtoken${label}`,
+            ratios(rps(express), classicRps),
+            "≥",
+            1.25,
+            `${rate(median(rps(express)))} vs ${rate(median(classicRps))} req/s`,
+          ),
+        );
+      }
+    }
+    const what = options.rounds > 1 ? `medians of ${options.rounds} rounds, ` : "";
+    return {
+      title: `GET /v1/me through @portcullis/middleware, ES256 bearer token, kid ${kid} (${what}${options.connections} connections, ${options.duration} s per run)`,
+      table: table(
+        ["target", "req/s (200)", "p50 ms", "p99 ms", "vs bare", "vs Express", "other CPU", "notes"],
+        body,
+      ),
+      checks,
+      notes: [
+        "The token-cache-miss runs present each token in turn; they are compared with the baselines' one-token runs (the bare server is as fast with as many distinct tokens, see scenario me).",
+      ],
+      runs: shares.length,
+      disturbed: shares.filter((x) => x !== undefined && x >= DISTURBED).length,
+    };
+  } finally {
+    await served.close();
+  }
+}

@@ -1,0 +1,12 @@
+/** A provider identity linked to an account: who `subject` is at `provider`, as of linking. */
+export interface Identity {
+  id: string;
+  userId: string;
+  /** The provider id (`google`, `github`, a configured issuer's id). */
+  provider: string;
+  /** The provider's stable user id (`sub`, GitHub's numeric id); unique per provider. */
+  subject: string;
+  /** The address the provider gave when the identity was linked; for display only. */
+  email: string | null;
+  createdAt: number;
+}
