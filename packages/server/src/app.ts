@@ -54,6 +54,7 @@ import {
   type ReauthenticationService,
 } from "./domain/users/reauthentication-service.js";
 import { createSignInCompleter, type SignInCompleter } from "./domain/users/sign-in.js";
+import { createUserCache, type UserCache } from "./domain/users/user-cache.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import { createWebAuthnService, type WebAuthnService } from "./domain/webauthn/webauthn-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
@@ -214,7 +215,11 @@ export async function createServices(
   log: { warn(object: unknown, message: string): void } & Partial<MailLog> = { warn: () => {} },
 ): Promise<Services> {
   const clock = deps.clock ?? systemClock;
-  const persistence = createSqlPersistence(deps.database.db);
+  // Every committed write to a user row drops the cached copies (here and, over the bus, elsewhere).
+  let userCache: UserCache | undefined;
+  const persistence = createSqlPersistence(deps.database.db, {
+    onUserChanged: (userId) => userCache?.userChanged(userId),
+  });
   const shared = await openSharedState({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
@@ -315,7 +320,9 @@ export async function createServices(
     sessions,
     log: { info: () => {}, error: (object, message) => log.warn(object, message), ...log },
   });
+  userCache = createUserCache({ persistence, clock, bus });
   const users = createUserService({
+    findUser: userCache.findUser,
     persistence,
     clock,
     hasher,

@@ -1,7 +1,8 @@
 /**
- * Instances reuse a resolved session cookie for a few seconds instead of reading SQL on every
- * request. Nothing that revokes may lag behind that: a logout on A, a step-up on A that replaces
- * the cookie secret, and a deleted account all stop B from accepting the cookie it had cached.
+ * Instances reuse a resolved session cookie and its user for a few seconds instead of reading SQL
+ * on every request. Nothing may lag behind that: a logout on A, a step-up on A that replaces the
+ * cookie secret, and a deleted account all stop B from accepting the cookie it had cached, and a
+ * profile changed on A is what B answers next.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setCookie, withCsrf } from "../support/cookies.js";
@@ -65,6 +66,19 @@ describe("cached cookie sessions across two instances", () => {
     const fresh = { cookie: `pc_session=${setCookie(renewed, "pc_session").value}` };
     await eventually(refusedOnB(cookie), ONE_SECOND, "B refusing the replaced cookie");
     expect((await b.get("/v1/me", fresh)).statusCode).toBe(200);
+  });
+
+  it("a profile changed on A is what B answers next, cached copy or not", async () => {
+    const { cookie } = await cookieSessionSeenByB();
+    const patched = await a.app.inject({
+      method: "PATCH",
+      url: "/v1/me",
+      headers: { ...(await withCsrf(a, cookie)), "content-type": "application/json" },
+      payload: JSON.stringify({ name: "Renamed on A" }),
+    });
+    expect(patched.statusCode).toBe(200);
+    const nameOnB = async () => (await b.get("/v1/me", cookie)).json<{ user: { name: string | null } }>().user.name;
+    await eventually(async () => (await nameOnB()) === "Renamed on A", ONE_SECOND, "B answering the new name");
   });
 
   it("an account deleted on A loses its cookie on B", async () => {

@@ -27,6 +27,20 @@ describe("expiring cache", () => {
     expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([3, undefined, 4]);
   });
 
+  it("does not cache a value read before an invalidation that happened while it was being read", () => {
+    const cache = createExpiringCache<string, number>({
+      maxEntries: 10,
+      ttlMs: 1_000,
+      clock: createManualClock(),
+    });
+    const before = cache.version;
+    cache.delete("a");
+    cache.setIfUnchanged("a", 1, before);
+    expect(cache.get("a")).toBeUndefined();
+    cache.setIfUnchanged("a", 2, cache.version);
+    expect(cache.get("a")).toBe(2);
+  });
+
   it("drops the entries a predicate picks, and everything on clear", () => {
     const cache = createExpiringCache<string, { user: string }>({
       maxEntries: 10,

@@ -15,7 +15,9 @@ export type RevocationEvent =
    * Revokes nothing: the session's cookie secret was replaced (step-up, privilege change), so
    * whatever an instance cached of the old one must go. Listeners that do not cache ignore it.
    */
-  | { kind: "session_changed"; sessionId: string; at: number };
+  | { kind: "session_changed"; sessionId: string; at: number }
+  /** Revokes nothing: the user's row changed (profile, roles, MFA); cached copies must go. */
+  | { kind: "user_changed"; userId: string; at: number };
 
 /** The events that revoke something (what SQL records and reloads); the rest only invalidate caches. */
 export type Revocation = Extract<RevocationEvent, { kind: "session" | "user" }>;
@@ -46,6 +48,8 @@ export function parseRevocationEvent(message: string): RevocationEvent | null {
       return { kind: "user", userId: value.userId, at: value.at };
     if (value.kind === "session_changed" && typeof value.sessionId === "string")
       return { kind: "session_changed", sessionId: value.sessionId, at: value.at };
+    if (value.kind === "user_changed" && typeof value.userId === "string")
+      return { kind: "user_changed", userId: value.userId, at: value.at };
   } catch {
     // Not JSON: ignored like any other stranger on the channel.
   }

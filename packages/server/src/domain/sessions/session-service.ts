@@ -156,7 +156,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     clock,
   });
   function forgetCachedCookies(event: RevocationEvent) {
-    if (event.kind === "user") cookieCache.deleteWhere((found) => found.session.userId === event.userId);
+    if (event.kind === "user" || event.kind === "user_changed")
+      cookieCache.deleteWhere((found) => found.session.userId === event.userId);
     else cookieCache.deleteWhere((found) => found.session.id === event.sessionId);
   }
   bus.subscribe(forgetCachedCookies);
@@ -331,9 +332,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       // Another instance may have slid the idle deadline since this copy was cached: ask SQL before refusing.
       if (found?.session.idleExpiresAt != null && found.session.idleExpiresAt <= now) found = undefined;
       if (found === undefined) {
+        const version = cookieCache.version;
         found = await persistence.sessions.findCookieSessionByTokenHash(tokenHash);
         if (found === undefined) return null;
-        if (bus.connected) cookieCache.set(tokenHash, found);
+        if (bus.connected) cookieCache.setIfUnchanged(tokenHash, found, version);
       }
       if (found.userDisabledAt !== null) return null;
       const { session } = found;

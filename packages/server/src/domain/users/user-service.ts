@@ -34,6 +34,8 @@ export type ChangePasswordOutcome =
 
 export interface UserServiceDeps {
   persistence: Persistence;
+  /** Reads users for `getUser` (the cache of users); the store when absent. */
+  findUser?: (id: string) => Promise<User | undefined>;
   clock: Clock;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
@@ -135,7 +137,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
     register: (input, client) =>
       createUser({ email: input.email, password: input.password, name: input.name ?? null }, client),
     createUser,
-    getUser: (id) => persistence.users.findUserById(id),
+    getUser: (id) => (deps.findUser ?? persistence.users.findUserById)(id),
 
     async updateProfile(id, changes) {
       await persistence.users.updateUserName(id, changes.name?.trim() || null, clock.now());

@@ -4,7 +4,10 @@ import type { Kysely } from "kysely";
 import type { MfaStore } from "../../domain/mfa/mfa-store.js";
 import type { Database } from "./schema.js";
 
-export function createMfaRepository(db: Kysely<Database>): MfaStore {
+export function createMfaRepository(
+  db: Kysely<Database>,
+  changed: (userId: string) => void = () => {},
+): MfaStore {
   return {
     async findMfaFactors(userId) {
       const row = await db
@@ -144,6 +147,7 @@ export function createMfaRepository(db: Kysely<Database>): MfaStore {
         .set({ mfa_enabled: enabled ? 1 : 0, updated_at: at })
         .where("id", "=", userId)
         .execute();
+      changed(userId);
     },
   };
 }

@@ -17,7 +17,10 @@ function toRecoveryToken(row: Selectable<RecoveryTokensTable>): RecoveryToken {
   };
 }
 
-export function createRecoveryRepository(db: Kysely<Database>): RecoveryStore {
+export function createRecoveryRepository(
+  db: Kysely<Database>,
+  changed: (userId: string) => void = () => {},
+): RecoveryStore {
   return {
     async insertRecoveryToken(token) {
       await db
@@ -76,6 +79,7 @@ export function createRecoveryRepository(db: Kysely<Database>): RecoveryStore {
         .set({ email_verified: 1, updated_at: at })
         .where("id", "=", userId)
         .execute();
+      changed(userId);
     },
     async insertPasswordResetRequest(request) {
       await db

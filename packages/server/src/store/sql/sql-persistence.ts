@@ -1,4 +1,8 @@
-/** Binds the repositories to a database, or to one transaction of it. */
+/**
+ * Binds the repositories to a database, or to one transaction of it. Every write to a user row
+ * is reported to `onUserChanged` (so caches of users can drop it): at once outside a transaction,
+ * after the commit inside one, never for a transaction that rolled back.
+ */
 import { type Kysely, sql } from "kysely";
 import type { Persistence, Stores } from "../../domain/persistence.js";
 import { createApiKeyRepository } from "./api-key-repository.js";
@@ -17,27 +21,39 @@ import { createWebAuthnCredentialRepository } from "./webauthn-credential-reposi
 
 const PING_TIMEOUT_MS = 1_000;
 
-function createStores(db: Kysely<Database>): Stores {
+export interface SqlPersistenceHooks {
+  onUserChanged?: (userId: string) => void;
+}
+
+function createStores(db: Kysely<Database>, changed: (userId: string) => void): Stores {
   return {
-    users: createUserRepository(db),
+    users: createUserRepository(db, changed),
     sessions: createSessionRepository(db),
     signingKeys: createSigningKeyRepository(db),
     audit: createAuditRepository(db),
     apiKeys: createApiKeyRepository(db),
-    userAdmin: createUserAdminRepository(db),
-    recovery: createRecoveryRepository(db),
+    userAdmin: createUserAdminRepository(db, changed),
+    recovery: createRecoveryRepository(db, changed),
     mailOutbox: createMailOutboxRepository(db),
     signIns: createSignInHistoryRepository(db),
     identities: createIdentityRepository(db),
-    mfa: createMfaRepository(db),
+    mfa: createMfaRepository(db, changed),
     webauthn: createWebAuthnCredentialRepository(db),
   };
 }
 
-export function createSqlPersistence(db: Kysely<Database>): Persistence {
+export function createSqlPersistence(db: Kysely<Database>, hooks: SqlPersistenceHooks = {}): Persistence {
+  const announce = hooks.onUserChanged ?? (() => {});
   return {
-    ...createStores(db),
-    transaction: (work) => db.transaction().execute((trx) => work(createStores(trx))),
+    ...createStores(db, announce),
+    async transaction(work) {
+      const changed = new Set<string>();
+      const result = await db
+        .transaction()
+        .execute((trx) => work(createStores(trx, (id) => changed.add(id))));
+      for (const id of changed) announce(id);
+      return result;
+    },
     async ping() {
       // A database that has gone away may leave the query waiting for a connection: readiness answers within a second.
       let timer: NodeJS.Timeout | undefined;

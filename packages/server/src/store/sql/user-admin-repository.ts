@@ -12,7 +12,10 @@ function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-export function createUserAdminRepository(db: Kysely<Database>): UserAdminStore {
+export function createUserAdminRepository(
+  db: Kysely<Database>,
+  changed: (userId: string) => void = () => {},
+): UserAdminStore {
   return {
     async searchUsers({ text, after, limit }) {
       let query = db.selectFrom("users").selectAll();
@@ -39,10 +42,12 @@ export function createUserAdminRepository(db: Kysely<Database>): UserAdminStore 
         .set({ disabled_at: disabledAt, updated_at: at })
         .where("id", "=", id)
         .execute();
+      changed(id);
     },
     async deleteUser(id) {
       // Sessions, refresh tokens and API keys go by ON DELETE CASCADE (foreign keys are on).
       const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+      changed(id);
       return result.numDeletedRows === 1n;
     },
     async lockRoleHolders() {

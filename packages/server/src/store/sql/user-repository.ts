@@ -25,7 +25,11 @@ export function withoutPassword(user: UserWithPassword): User {
   return rest;
 }
 
-export function createUserRepository(db: Kysely<Database>): UserStore {
+/** `changed` hears of every write to a user row (see sql-persistence.ts). */
+export function createUserRepository(
+  db: Kysely<Database>,
+  changed: (userId: string) => void = () => {},
+): UserStore {
   return {
     async findUserById(id) {
       const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
@@ -63,6 +67,7 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
     },
     async updateUserName(id, name, at) {
       await db.updateTable("users").set({ name, updated_at: at }).where("id", "=", id).execute();
+      changed(id);
     },
     async updatePasswordHash(id, passwordHash, at) {
       await db
@@ -70,6 +75,7 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
         .set({ password_hash: passwordHash, updated_at: at })
         .where("id", "=", id)
         .execute();
+      changed(id);
     },
     async setUserRoles(id, roles, at) {
       await db
@@ -77,6 +83,7 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
         .set({ roles: JSON.stringify(roles), updated_at: at })
         .where("id", "=", id)
         .execute();
+      changed(id);
     },
     async changeUserEmail(id, email, at) {
       try {
@@ -85,6 +92,7 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
           .set({ email, email_verified: 1, updated_at: at })
           .where("id", "=", id)
           .execute();
+        changed(id);
         return "changed";
       } catch (error) {
         if (isUniqueViolation(error)) return "email_taken";
