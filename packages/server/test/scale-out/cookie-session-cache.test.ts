@@ -77,8 +77,13 @@ describe("cached cookie sessions across two instances", () => {
       payload: JSON.stringify({ name: "Renamed on A" }),
     });
     expect(patched.statusCode).toBe(200);
-    const nameOnB = async () => (await b.get("/v1/me", cookie)).json<{ user: { name: string | null } }>().user.name;
-    await eventually(async () => (await nameOnB()) === "Renamed on A", ONE_SECOND, "B answering the new name");
+    const nameOnB = async () =>
+      (await b.get("/v1/me", cookie)).json<{ user: { name: string | null } }>().user.name;
+    await eventually(
+      async () => (await nameOnB()) === "Renamed on A",
+      ONE_SECOND,
+      "B answering the new name",
+    );
   });
 
   it("an account deleted on A loses its cookie on B", async () => {
