@@ -94,7 +94,7 @@ describe("cached cookie sessions across two instances", () => {
       userId: victim.id,
       client: { ip: "127.0.0.1", userAgent: null },
     });
-    expect(deleted).toBe(true);
+    expect(deleted).toBe("deleted");
     await eventually(refusedOnB(cookie), ONE_SECOND, "B refusing a deleted user's cookie");
   });
 });

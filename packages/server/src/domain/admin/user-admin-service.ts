@@ -17,12 +17,14 @@
  *   The owner's own deletion (`DELETE /v1/me`) shares this part: users/account-removal.ts.
  */
 import type { ClientContext } from "../audit/audit-event.js";
+import { ADMIN_ROLE } from "../authz/roles.js";
 import { type Clock, toSeconds } from "../clock.js";
 import type { Persistence, Stores, UserListPosition } from "../persistence.js";
 import type { RevocationBus, RevocationEvent, RevocationSet } from "../sessions/revocation.js";
 import type { SessionService } from "../sessions/session-service.js";
 import { announceAccountRemoval, removeAccountIn } from "../users/account-removal.js";
 import type { User } from "../users/user.js";
+import { isLastEnabledAdmin } from "./last-admin.js";
 
 export interface UserAdminServiceDeps {
   persistence: Persistence;
@@ -48,7 +50,9 @@ export type UserListPage =
 export type UpdateUserOutcome =
   | { ok: true; user: User }
   | { ok: false; code: "not_found" }
-  | { ok: false; code: "unknown_roles"; roles: string[] };
+  | { ok: false; code: "unknown_roles"; roles: string[] }
+  /** The change would leave no enabled administrator: nobody could administer the server any more. */
+  | { ok: false; code: "last_admin" };
 
 export interface UserAdminService {
   listUsers(query: { text?: string; cursor?: string; limit: number }): Promise<UserListPage>;
@@ -58,8 +62,7 @@ export interface UserAdminService {
     changes: { roles?: string[]; disabled?: boolean },
     actor: AdminActor,
   ): Promise<UpdateUserOutcome>;
-  /** False when there is no such user. */
-  deleteUser(id: string, actor: AdminActor): Promise<boolean>;
+  deleteUser(id: string, actor: AdminActor): Promise<"deleted" | "not_found" | "last_admin">;
   /** False when there is no such user. */
   revokeSessions(id: string, actor: AdminActor): Promise<boolean>;
 }
@@ -167,8 +170,12 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
 
       const now = clock.now();
       const result = await persistence.transaction(async (stores) => {
+        await stores.userAdmin.lockRoleHolders();
         const user = await stores.users.findUserById(id);
         if (user === undefined) return undefined;
+        const losesAdmin =
+          (requested !== undefined && !requested.includes(ADMIN_ROLE)) || changes.disabled === true;
+        if (losesAdmin && (await isLastEnabledAdmin(stores, user))) return "last_admin" as const;
         let revokedSessionIds: string[] = [];
         let cutOff = false;
 
@@ -206,6 +213,7 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
         return updated === undefined ? undefined : { user: updated, cutOff, revokedSessionIds };
       });
       if (result === undefined) return { ok: false, code: "not_found" };
+      if (result === "last_admin") return { ok: false, code: "last_admin" };
 
       await sessions.announceRevokedSessions(result.revokedSessionIds);
       if (result.cutOff) await publish({ kind: "user", userId: id, at: fromTokenSecond(now) });
@@ -215,12 +223,15 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
     async deleteUser(id, actor) {
       const now = clock.now();
       const ended = await persistence.transaction(async (stores) => {
+        await stores.userAdmin.lockRoleHolders();
         const user = await stores.users.findUserById(id);
-        return user === undefined ? undefined : removeAccountIn(stores, user, actor, now);
+        if (user === undefined) return "not_found" as const;
+        if (await isLastEnabledAdmin(stores, user)) return "last_admin" as const;
+        return removeAccountIn(stores, user, actor, now);
       });
-      if (ended === undefined) return false;
+      if (typeof ended === "string") return ended;
       await announceAccountRemoval(deps, id, ended, now);
-      return true;
+      return "deleted";
     },
 
     async revokeSessions(id, actor) {

@@ -4,8 +4,9 @@
  * actor, and mails a short notice to the address the account had. The last enabled administrator cannot delete themselves: nobody
  * could then run the admin API, and only an operator with the CLI could make a new one.
  */
+
+import { isLastEnabledAdmin } from "../admin/last-admin.js";
 import type { ClientContext } from "../audit/audit-event.js";
-import { ADMIN_ROLE } from "../authz/roles.js";
 import type { Clock } from "../clock.js";
 import type { AccountMailer } from "../mail/account-mailer.js";
 import type { Persistence, Stores } from "../persistence.js";
@@ -49,13 +50,7 @@ export function createAccountDeletionService(deps: AccountDeletionServiceDeps): 
     await stores.userAdmin.lockRoleHolders();
     const user = await stores.users.findUserById(userId);
     if (user === undefined) return "unknown_user";
-    if (
-      user.roles.includes(ADMIN_ROLE) &&
-      user.disabledAt === null &&
-      !(await stores.userAdmin.hasOtherEnabledUserWithRole(ADMIN_ROLE, user.id))
-    ) {
-      return "last_admin";
-    }
+    if (await isLastEnabledAdmin(stores, user)) return "last_admin";
     const ended = await removeAccountIn(stores, user, { userId: user.id, client }, now);
     // Queued without an owner, after the delete: the account's pending mail went with it (cascade).
     await mailer.queueIn(stores, null, {

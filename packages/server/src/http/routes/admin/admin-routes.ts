@@ -77,6 +77,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps
     );
     if (outcome.ok) return { user: presentAdminUser(outcome.user) };
     if (outcome.code === "not_found") throw new ProblemError("not_found");
+    if (outcome.code === "last_admin") throw new ProblemError("last_admin");
     throw new ProblemError("validation_failed", {
       errors: outcome.roles.map((role) => ({
         pointer: `/roles/${roles?.indexOf(role) ?? 0}`,
@@ -86,9 +87,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps
   });
 
   app.delete("/v1/admin/users/:id", { ...writing, schema: DeleteUserSchema }, async (request, reply) => {
-    if (!(await deps.userAdmin.deleteUser(request.params.id, actor(request)))) {
-      throw new ProblemError("not_found");
-    }
+    const outcome = await deps.userAdmin.deleteUser(request.params.id, actor(request));
+    if (outcome === "not_found") throw new ProblemError("not_found");
+    if (outcome === "last_admin") throw new ProblemError("last_admin");
     return reply.code(204).send(null);
   });
 
