@@ -5,11 +5,8 @@
  * listening when it commits, so after a reconnect the revocation sync catches up from SQL.
  */
 import pg from "pg";
-import {
-  parseRevocationEvent,
-  type RevocationBus,
-  type RevocationEvent,
-} from "../../domain/sessions/revocation.js";
+import type { RevocationBus } from "../../domain/sessions/revocation.js";
+import { createBusListeners } from "./bus-listeners.js";
 import { createPendingEvents } from "./pending-events.js";
 
 const MAX_RECONNECT_DELAY_MS = 1_000;
@@ -21,20 +18,13 @@ export function createPostgresRevocationBus(options: {
   prefix: string;
 }): RevocationBus {
   const channel = `${options.prefix}revocations`;
-  const listeners = new Set<(event: RevocationEvent) => void>();
-  const connectionListeners = new Set<(connected: boolean) => void>();
-  let connected = false;
+  const listeners = createBusListeners();
   let closed = false;
   let client: pg.Client | null = null;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | null = null;
 
   const pending = createPendingEvents((event) => options.notify(channel, JSON.stringify(event)));
-  function setConnected(next: boolean) {
-    if (next === connected) return;
-    connected = next;
-    for (const listener of connectionListeners) listener(next);
-  }
 
   function scheduleReconnect() {
     if (closed || retryTimer !== null) return;
@@ -54,23 +44,21 @@ export function createPostgresRevocationBus(options: {
     const lost = () => {
       if (client !== next) return;
       client = null;
-      setConnected(false);
+      listeners.setConnected(false);
       next.end().catch(() => {});
       scheduleReconnect();
     };
     next.on("error", lost);
     next.on("end", lost);
     next.on("notification", (message) => {
-      if (message.channel !== channel || message.payload === undefined) return;
-      const event = parseRevocationEvent(message.payload);
-      if (event !== null) for (const listener of listeners) listener(event);
+      if (message.channel === channel && message.payload !== undefined) listeners.receive(message.payload);
     });
     try {
       await next.connect();
       await next.query(`listen ${pg.escapeIdentifier(channel)}`);
       if (closed) return void next.end();
       attempt = 0;
-      setConnected(true);
+      listeners.setConnected(true);
       await pending.flush();
     } catch {
       lost();
@@ -83,22 +71,15 @@ export function createPostgresRevocationBus(options: {
       pending.add(event);
       await pending.flush();
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: listeners.subscribe,
     get connected() {
-      return connected;
+      return listeners.connected;
     },
-    onConnectionChange(listener) {
-      connectionListeners.add(listener);
-      return () => connectionListeners.delete(listener);
-    },
+    onConnectionChange: listeners.onConnectionChange,
     async close() {
       closed = true;
       if (retryTimer !== null) clearTimeout(retryTimer);
       listeners.clear();
-      connectionListeners.clear();
       const current = client;
       client = null;
       await current?.end().catch(() => {});

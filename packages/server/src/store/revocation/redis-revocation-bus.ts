@@ -5,38 +5,26 @@
  * revocation sync when to poll SQL and when to catch up.
  */
 import type { Redis } from "ioredis";
-import {
-  parseRevocationEvent,
-  type RevocationBus,
-  type RevocationEvent,
-} from "../../domain/sessions/revocation.js";
+import type { RevocationBus } from "../../domain/sessions/revocation.js";
 import type { RedisConnection } from "../redis/redis-connection.js";
+import { createBusListeners } from "./bus-listeners.js";
 import { createPendingEvents } from "./pending-events.js";
 
 export function createRedisRevocationBus(redis: RedisConnection): RevocationBus {
   const channel = `${redis.prefix}revocations`;
-  const listeners = new Set<(event: RevocationEvent) => void>();
-  const connectionListeners = new Set<(connected: boolean) => void>();
+  const listeners = createBusListeners();
   const subscriber: Redis = redis.duplicate();
-  let connected = false;
 
   const pending = createPendingEvents(async (event) => {
     await redis.client.publish(channel, JSON.stringify(event));
   });
-  function setConnected(next: boolean) {
-    if (next === connected) return;
-    connected = next;
-    for (const listener of connectionListeners) listener(next);
-  }
 
   subscriber.on("message", (from: string, message: string) => {
-    if (from !== channel) return;
-    const event = parseRevocationEvent(message);
-    if (event !== null) for (const listener of listeners) listener(event);
+    if (from === channel) listeners.receive(message);
   });
   // "ready" comes after ioredis has resubscribed on a reconnect.
-  subscriber.on("ready", () => setConnected(true));
-  subscriber.on("close", () => setConnected(false));
+  subscriber.on("ready", () => listeners.setConnected(true));
+  subscriber.on("close", () => listeners.setConnected(false));
   subscriber.subscribe(channel).catch(() => {});
   redis.client.on("ready", () => void pending.flush());
 
@@ -45,20 +33,13 @@ export function createRedisRevocationBus(redis: RedisConnection): RevocationBus 
       pending.add(event);
       if (redis.ready) await pending.flush();
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: listeners.subscribe,
     get connected() {
-      return connected;
+      return listeners.connected;
     },
-    onConnectionChange(listener) {
-      connectionListeners.add(listener);
-      return () => connectionListeners.delete(listener);
-    },
+    onConnectionChange: listeners.onConnectionChange,
     async close() {
       listeners.clear();
-      connectionListeners.clear();
       subscriber.disconnect();
     },
   };
