@@ -48,29 +48,8 @@ export function tamper(token: string): string {
 
 /** An ES256 key pair, its JWKS, and an RFC 9068-shaped access token signed with it. */
 export function selfSignedToken(issuer: string, ttlSeconds = 3600): { token: string; jwks: Jwks } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const kid = randomBytes(8).toString("base64url");
-  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "ES256", use: "sig" };
-  const now = Math.floor(Date.now() / 1000);
-  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const header = enc({ alg: "ES256", typ: "at+jwt", kid });
-  const payload = enc({
-    iss: issuer,
-    aud: issuer,
-    sub: randomUUID(),
-    sid: randomUUID(),
-    jti: randomUUID(),
-    iat: now,
-    exp: now + ttlSeconds,
-    auth_time: now,
-    roles: ["user"],
-    amr: ["pwd"],
-  });
-  const signature = sign("sha256", Buffer.from(`${header}.${payload}`), {
-    key: privateKey,
-    dsaEncoding: "ieee-p1363",
-  });
-  return { token: `${header}.${payload}.${signature.toString("base64url")}`, jwks: { keys: [jwk] } };
+  const { tokens, jwks } = selfSignedTokens(issuer, 1, ttlSeconds);
+  return { token: tokens[0] as string, jwks };
 }
 
 /**

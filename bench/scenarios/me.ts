@@ -8,8 +8,8 @@
 // With several rounds, each round measures every target once, in the same order.
 import { join } from "node:path";
 import { BENCH_DIR, freePort, startTarget, type Target, tsArgs } from "../lib/child.js";
-import { DISTURBED, ms, otherCpu, rate, ratioCheck, type TargetCheck, table, times } from "../lib/format.js";
-import { describeStatuses, type LoadResult, warmThenMeasure } from "../lib/load.js";
+import { DISTURBED, rate, ratioCheck, type TargetCheck, table } from "../lib/format.js";
+import { warmThenMeasure } from "../lib/load.js";
 import {
   fetchJwks,
   getStatus,
@@ -19,14 +19,10 @@ import {
   preparePortcullis,
   registerUser,
 } from "../lib/portcullis.js";
+import { type Sample, type Series, seriesRow, seriesRps } from "../lib/series.js";
 import { median, ratios } from "../lib/stats.js";
 import { type Jwks, selfSignedToken, tamper, tokenInfo } from "../lib/token.js";
 import type { BenchOptions, ScenarioReport } from "./types.js";
-
-interface Sample {
-  result: LoadResult;
-  logLines: number;
-}
 
 /** Before loading a target: the token must pass and a tampered copy must fail. */
 async function sanityCheck(target: Target, token: string): Promise<void> {
@@ -101,12 +97,6 @@ export async function startBaseline(name: string, file: string, jwks: Jwks, toke
       BENCH_AUDIENCE: info.aud,
     },
   });
-}
-
-interface Series {
-  name: string;
-  samples: Sample[];
-  run: (label: string) => Promise<Sample>;
 }
 
 export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
@@ -191,29 +181,10 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
       }
     }
 
-    const rps = (s: Series | undefined) => (s ? s.samples.map((x) => x.result.okPerSecond) : []);
     const [bare, classic, hot, cold] = series;
-    const bareRps = rps(bare);
-    const classicRps = rps(classic);
-    const body = series.map((s) => {
-      const own = rps(s);
-      const cellNotes = s.samples.map((x, i) => {
-        const n = [describeStatuses(x.result), x.logLines > 0 ? `${x.logLines} log lines` : ""];
-        const text = n.filter(Boolean).join(", ");
-        return text && options.rounds > 1 ? `round ${i + 1}: ${text}` : text;
-      });
-      if (options.rounds > 1) cellNotes.unshift(`per round ${own.map((v) => rate(v)).join(", ")}`);
-      return [
-        s.name,
-        rate(median(own)),
-        ms(median(s.samples.map((x) => x.result.p50))),
-        ms(median(s.samples.map((x) => x.result.p99))),
-        times(median(ratios(own, bareRps))),
-        times(median(ratios(own, classicRps))),
-        otherCpu(s.samples.map((x) => x.result.otherCpu)),
-        cellNotes.filter(Boolean).join("; "),
-      ];
-    });
+    const bareRps = seriesRps(bare);
+    const classicRps = seriesRps(classic);
+    const body = series.map((s) => seriesRow(s, bareRps, classicRps, options.rounds));
     const shares = series.flatMap((s) => s.samples.map((x) => x.result.otherCpu));
 
     const checks: TargetCheck[] = [];
@@ -222,7 +193,7 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
       [cold, " (every request a token-cache miss)"],
     ] as const) {
       if (!s) continue;
-      const own = rps(s);
+      const own = seriesRps(s);
       checks.push(
         ratioCheck(
           `Portcullis ≥ 70% of bare node:http${label}`,

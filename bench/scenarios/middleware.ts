@@ -13,8 +13,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { BENCH_DIR, freePort, HOST, startTarget, tsArgs } from "../lib/child.js";
-import { DISTURBED, ms, otherCpu, rate, ratioCheck, type TargetCheck, table, times } from "../lib/format.js";
-import { describeStatuses } from "../lib/load.js";
+import { DISTURBED, rate, ratioCheck, type TargetCheck, table } from "../lib/format.js";
+import { type Series, seriesRow, seriesRps } from "../lib/series.js";
 import { median, ratios } from "../lib/stats.js";
 import { type Jwks, selfSignedTokens } from "../lib/token.js";
 import { measure, startBaseline } from "./me.js";
@@ -53,12 +53,6 @@ async function startMiddlewareTarget(name: string, file: string, jwksUrl: string
       BENCH_AUDIENCE: ISSUER,
     },
   });
-}
-
-interface Series {
-  name: string;
-  samples: Awaited<ReturnType<typeof measure>>[];
-  run: (label: string) => Promise<Awaited<ReturnType<typeof measure>>>;
 }
 
 export async function runMiddleware(options: BenchOptions): Promise<ScenarioReport> {
@@ -108,29 +102,10 @@ export async function runMiddleware(options: BenchOptions): Promise<ScenarioRepo
       }
     }
 
-    const rps = (s: Series | undefined) => (s ? s.samples.map((x) => x.result.okPerSecond) : []);
     const [bare, classic, fastifyHot, expressHot, fastifyCold, expressCold] = series;
-    const bareRps = rps(bare);
-    const classicRps = rps(classic);
-    const body = series.map((s) => {
-      const own = rps(s);
-      const cellNotes = s.samples.map((x, i) => {
-        const n = [describeStatuses(x.result), x.logLines > 0 ? `${x.logLines} log lines` : ""];
-        const text = n.filter(Boolean).join(", ");
-        return text && options.rounds > 1 ? `round ${i + 1}: ${text}` : text;
-      });
-      if (options.rounds > 1) cellNotes.unshift(`per round ${own.map((v) => rate(v)).join(", ")}`);
-      return [
-        s.name,
-        rate(median(own)),
-        ms(median(s.samples.map((x) => x.result.p50))),
-        ms(median(s.samples.map((x) => x.result.p99))),
-        times(median(ratios(own, bareRps))),
-        times(median(ratios(own, classicRps))),
-        otherCpu(s.samples.map((x) => x.result.otherCpu)),
-        cellNotes.filter(Boolean).join("; "),
-      ];
-    });
+    const bareRps = seriesRps(bare);
+    const classicRps = seriesRps(classic);
+    const body = series.map((s) => seriesRow(s, bareRps, classicRps, options.rounds));
     const shares = series.flatMap((s) => s.samples.map((x) => x.result.otherCpu));
 
     const checks: TargetCheck[] = [];
@@ -142,10 +117,10 @@ export async function runMiddleware(options: BenchOptions): Promise<ScenarioRepo
         checks.push(
           ratioCheck(
             `@portcullis/middleware/fastify ≥ 85% of bare node:http${label}`,
-            ratios(rps(fastify), bareRps),
+            ratios(seriesRps(fastify), bareRps),
             "≥",
             0.85,
-            `${rate(median(rps(fastify)))} vs ${rate(median(bareRps))} req/s`,
+            `${rate(median(seriesRps(fastify)))} vs ${rate(median(bareRps))} req/s`,
           ),
         );
       }
@@ -153,10 +128,10 @@ export async function runMiddleware(options: BenchOptions): Promise<ScenarioRepo
         checks.push(
           ratioCheck(
             `@portcullis/middleware/express ≥ 1.25× Express + jsonwebtoken${label}`,
-            ratios(rps(express), classicRps),
+            ratios(seriesRps(express), classicRps),
             "≥",
             1.25,
-            `${rate(median(rps(express)))} vs ${rate(median(classicRps))} req/s`,
+            `${rate(median(seriesRps(express)))} vs ${rate(median(classicRps))} req/s`,
           ),
         );
       }
