@@ -35,7 +35,7 @@ import type { Persistence } from "./domain/persistence.js";
 import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
 import { createCsrfTokens, deriveCsrfKey } from "./domain/sessions/csrf-token.js";
-import { createRevocationSet, type RevocationBus, type RevocationSet } from "./domain/sessions/revocation.js";
+import { createRevocationSet, type RevocationSet } from "./domain/sessions/revocation.js";
 import { startRevocationSync } from "./domain/sessions/revocation-sync.js";
 import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
 import { createStepUpPolicy, type StepUpPolicy } from "./domain/sessions/step-up.js";
@@ -117,9 +117,6 @@ export type ResolvedConfig = Config & { secret: string };
 export interface AppDeps {
   database: SqlDatabase;
   clock?: Clock;
-  bus?: RevocationBus;
-  /** One-time state (MFA tokens, challenges, OAuth state); this process's memory when absent. */
-  ephemeral?: EphemeralStore;
   isCommonPassword?: (password: string) => boolean;
   /** Tests pass cheaper argon2 parameters. */
   hasher?: Partial<PasswordHasherOptions>;
@@ -227,8 +224,8 @@ export async function createServices(
     databaseUrl: config.databaseUrl,
     clock,
   });
-  const bus = deps.bus ?? shared.bus;
-  const ephemeral = deps.ephemeral ?? shared.ephemeral;
+  // Chosen by the configuration (REDIS_URL, the database): see store/shared-state.ts.
+  const { bus, ephemeral } = shared;
 
   const signingKeys = createSigningKeyService({
     persistence,
