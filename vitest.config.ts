@@ -7,6 +7,9 @@ const MIDDLEWARE_SOURCE = fileURLToPath(new URL("./packages/middleware/src/", im
 const INTEGRATION = ["packages/*/test/**/*.test.ts"];
 /** Suites about running many instances: only meaningful on PostgreSQL + Redis. */
 const SCALE_OUT = ["packages/server/test/scale-out/**/*.test.ts"];
+/** Pages in a real browser: thin adapters over the same services, so one store (SQLite) is enough. */
+const BROWSER = ["packages/server/test/e2e/**/*.test.ts"];
+const PAGE_ASSETS = "./test-support/page-assets.ts";
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -51,8 +54,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           test: {
             ...shared,
             name: "sqlite",
-            include: ["packages/*/src/**/*.test.ts", ...INTEGRATION],
+            include: ["packages/*/src/**/*.test.{ts,tsx}", ...INTEGRATION],
             exclude: [...SCALE_OUT, "**/node_modules/**"],
+            globalSetup: [PAGE_ASSETS],
           },
         },
         ...(serversUp
@@ -63,9 +67,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   ...shared,
                   name: "postgres+redis",
                   include: INTEGRATION,
-                  exclude: ["**/node_modules/**"],
+                  exclude: [...BROWSER, "**/node_modules/**"],
                   env: { PORTCULLIS_TEST_STORE: "postgres" },
-                  globalSetup: ["./test-support/postgres-schemas.ts"],
+                  globalSetup: [PAGE_ASSETS, "./test-support/postgres-schemas.ts"],
                 },
               },
             ]

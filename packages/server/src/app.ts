@@ -95,6 +95,7 @@ import { type DependencyStatus, openSharedState } from "./store/shared-state.js"
 import type { SqlDatabase } from "./store/sql/database.js";
 import { isDatabaseUnavailable } from "./store/sql/sql-errors.js";
 import { createSqlPersistence } from "./store/sql/sql-persistence.js";
+import { pages } from "./ui/pages.js";
 
 /** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
 const KEY_RELOAD_INTERVAL_MS = 5_000;
@@ -405,7 +406,8 @@ export async function createServices(
     ephemeral,
     signIn,
     providers: createProviderClients(config.oauthProviders, config.publicUrl),
-    allowlist: createRedirectAllowlist(config.redirectAllowlist),
+    // The pages' own origin is always a return address (sign-in pages send social login back to /login).
+    allowlist: createRedirectAllowlist([...config.redirectAllowlist, new URL(config.publicUrl).origin]),
     verification: accountMail.emailVerification,
     requireVerifiedEmail: config.requireVerifiedEmail,
   });
@@ -595,6 +597,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(exchangeRoutes, httpDeps);
   await app.register(identitiesRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(pages, { ...httpDeps, isDependencyDown: isDatabaseUnavailable });
 
   // Uses gathered since the last timer tick are written at shutdown. `preClose`, because onClose
   // hooks run last-added first and whoever opened the database closes it in one added later.

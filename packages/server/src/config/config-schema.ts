@@ -226,6 +226,32 @@ export const ConfigSchema = Type.Object({
     description:
       "How long audit events are kept; older ones are pruned every hour (the hash chain stays verifiable). `off` keeps them forever.",
   }),
+  PORTCULLIS_BRAND_NAME: Type.String({
+    minLength: 1,
+    maxLength: 60,
+    default: "Portcullis",
+    description: "Product name on the pages for people and in their titles.",
+  }),
+  PORTCULLIS_BRAND_LOGO: Type.Optional(
+    Type.String({
+      pattern: "^(data:image/(png|jpeg|gif|webp|svg\\+xml)(;base64)?,.+|[^:]+\\.(png|jpe?g|gif|webp|svg))$",
+      description:
+        "Logo on the pages: a file (`.png`, `.jpg`, `.gif`, `.webp`, `.svg`; served by Portcullis with a content hash in its URL) or a `data:image/…` URL. Nothing is loaded from another origin.",
+    }),
+  ),
+  PORTCULLIS_BRAND_COLOR: Type.String({
+    pattern: "^#[0-9a-fA-F]{6}$",
+    default: "#2f4fc9",
+    description:
+      "Primary colour of the pages (`#rrggbb`): buttons and accents. Text on it is black or white, whichever contrasts more; the dark theme uses a lighter shade.",
+  }),
+  PORTCULLIS_UI_OVERRIDES: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "Folder of page overrides: `custom.css` (loaded after the built-in styles) and `messages/<locale>.json` (replaces single messages, nested as in the catalogue).",
+    }),
+  ),
   PORTCULLIS_LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
     { default: "info", description: "Log level (pino)." },

@@ -68,10 +68,20 @@ export interface Config {
   /** Audit events older than this are pruned; null keeps them forever. */
   readonly auditRetentionSeconds: number | null;
   readonly logLevel: string;
+  /** The pages for people: branding and the operator's overrides. */
+  readonly ui: UiSettings;
   /** Cookies get `Secure` and the `__Host-` prefix when the public URL is https. */
   readonly secureCookies: boolean;
   /** Acceptable but unwise settings, logged at start. */
   readonly warnings: readonly string[];
+}
+
+export interface UiSettings {
+  readonly productName: string;
+  /** A file path or a `data:image/` URL. */
+  readonly logo: string | undefined;
+  readonly primaryColor: string;
+  readonly overridesDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -307,6 +317,12 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     auditRetentionSeconds:
       raw.PORTCULLIS_AUDIT_RETENTION === "off" ? null : parseDuration(raw.PORTCULLIS_AUDIT_RETENTION),
     logLevel: raw.PORTCULLIS_LOG_LEVEL,
+    ui: Object.freeze({
+      productName: raw.PORTCULLIS_BRAND_NAME,
+      logo: raw.PORTCULLIS_BRAND_LOGO,
+      primaryColor: raw.PORTCULLIS_BRAND_COLOR.toLowerCase(),
+      overridesDir: raw.PORTCULLIS_UI_OVERRIDES,
+    }),
     secureCookies: publicUrl.startsWith("https://"),
     warnings,
   });

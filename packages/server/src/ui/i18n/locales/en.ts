@@ -1,0 +1,117 @@
+/**
+ * English: the reference catalogue. Its shape is the `Messages` type every other locale must
+ * fill completely (the compiler refuses a missing key). A message with values is a function.
+ * To add a locale, add one file beside this one: `export default { ... } satisfies Messages`.
+ */
+import type { ProblemCode } from "../../../http/problem.js";
+
+const errors: Record<ProblemCode, string> = {
+  malformed_body: "The form could not be read. Reload the page and try again.",
+  validation_failed: "Some of what you entered is not valid. Check the fields marked below.",
+  weak_password: "Choose a stronger password.",
+  invalid_code: "That sign-in link is not valid any more. Start again.",
+  invalid_webauthn_response: "The passkey could not be checked, or took too long. Try again.",
+  invalid_redirect: "That return address is not allowed.",
+  invalid_state: "The sign-in took too long or was started in another browser. Start again.",
+  unauthenticated: "Please sign in first.",
+  invalid_token: "This link is not valid any more: it was used already or has expired.",
+  invalid_api_key: "That API key is not valid.",
+  invalid_credentials: "The email or password is wrong.",
+  invalid_refresh_token: "Your session has ended. Please sign in again.",
+  invalid_mfa_code: "That code is not right, or it was used already. Try the next code from your app.",
+  invalid_mfa_token: "The sign-in took too long or had too many wrong codes. Please sign in again.",
+  refresh_token_reused: "Your session was ended for your safety. Please sign in again.",
+  reauthentication_required: "Please confirm it is you before you continue.",
+  account_disabled: "This account is disabled. Contact your administrator.",
+  email_not_verified: "Confirm your email address first: open the link we sent you.",
+  insufficient_role: "Your account is not allowed to open this page.",
+  insufficient_scope: "Your account is not allowed to do that.",
+  csrf_failed: "This form expired or did not come from this site. Reload the page and try again.",
+  not_found: "We could not find that.",
+  method_not_allowed: "That is not possible here.",
+  email_taken: "An account with this email address already exists. Sign in instead.",
+  mfa_already_enabled: "Two-factor authentication is already on.",
+  mfa_not_enabled: "Two-factor authentication is not on.",
+  last_sign_in_method: "This is your only way to sign in. Add another one before you remove it.",
+  last_admin: "This is the only administrator. Make someone else an administrator first.",
+  payload_too_large: "What you sent is too long.",
+  unsupported_media_type: "The form could not be read. Reload the page and try again.",
+  rate_limited: "Too many attempts. Please wait and try again.",
+  internal_error: "Something went wrong on our side. Please try again.",
+  server_busy: "We are busy right now. Please try again in a moment.",
+  service_unavailable: "Something we depend on is unavailable. Please try again in a moment.",
+  provider_unavailable: "The sign-in provider is not answering. Try again or use another way to sign in.",
+};
+
+const en = {
+  meta: { code: "en", name: "English" },
+  common: {
+    skipToContent: "Skip to content",
+    signOut: "Sign out",
+    account: "Your account",
+    admin: "Administration",
+    language: "Language",
+    change: "Change",
+    cancel: "Cancel",
+    continue: "Continue",
+    save: "Save",
+    email: "Email",
+    password: "Password",
+    name: "Name",
+    optional: "optional",
+    errorHeading: "Something is not right",
+    problemsInForm: "Please correct the following:",
+    tryAgainIn: (wait: string) => `Try again in ${wait}.`,
+    seconds: (n: number) => (n === 1 ? "1 second" : `${n} seconds`),
+    minutes: (n: number) => (n === 1 ? "1 minute" : `${n} minutes`),
+    hours: (n: number) => (n === 1 ? "1 hour" : `${n} hours`),
+    backToSignIn: "Back to sign-in",
+    goToAccount: "Go to your account",
+    forbiddenTitle: "Not allowed",
+    notFoundTitle: "Page not found",
+    errorTitle: "Something went wrong",
+    poweredBy: (product: string) => `${product} account`,
+  },
+  errors,
+  /** Why a password is refused (the `errors` of `weak_password`). */
+  passwordRules: {
+    too_short: "Use at least 8 characters.",
+    too_long: "Use at most 256 characters.",
+    common: "This password appears in lists of breached passwords. Choose another.",
+    contains_email: "Do not use your email address as the password.",
+  } as Record<string, string>,
+  signIn: {
+    title: "Sign in",
+    heading: (product: string) => `Sign in to ${product}`,
+    rememberMe: "Remember me",
+    submit: "Sign in",
+    createAccount: "Create an account",
+    forgotPassword: "Forgot your password?",
+    passkey: "Sign in with a passkey",
+    passkeyUnsupported: "This browser cannot use passkeys.",
+    passkeyFailed: "Signing in with a passkey did not work. Try again or use your password.",
+    or: "or",
+    continueWith: (provider: string) => `Continue with ${provider}`,
+    signedOut: "You are signed out.",
+    socialError: "Signing in with that provider did not work. Try again or use another way.",
+    accountExists:
+      "An account with that email address already exists. Sign in with your password, then link the provider from your account.",
+  },
+  mfa: {
+    title: "Two-step verification",
+    heading: "Enter your code",
+    intro:
+      "Open your authenticator app and enter the 6-digit code. You can also use one of your backup codes.",
+    code: "Code",
+    verify: "Verify",
+    usePasskey: "Use a passkey",
+    startOver: "Start over",
+  },
+  register: {},
+  recovery: {},
+  account: {},
+  admin: {},
+};
+
+export type Messages = typeof en;
+export default en;
