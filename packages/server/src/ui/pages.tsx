@@ -8,7 +8,7 @@
  *  - the person's session (cookie), locale and CSRF token are resolved once per request, and
  *    every POST must carry a valid `_csrf` (else a 403 page);
  *  - errors become pages in words, never JSON, a code or a stack.
- * Each area (sign-in, recovery, account, admin) is its own plugin below.
+ * Each area (sign-in, sign-up, recovery, account, admin) is its own plugin below.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { clientContext } from "../http/client-context.js";
@@ -27,6 +27,7 @@ import { recoveryPages } from "./recovery/recovery-pages.js";
 import { createRedirectTargets } from "./redirect-target.js";
 import { formBody, pageContext, rateLimitedMessage, seeOther, sendPage, textField } from "./render.js";
 import { signInPages } from "./sign-in/sign-in-pages.js";
+import { signUpPages } from "./sign-up/sign-up-pages.js";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const YEAR_SECONDS = 365 * 24 * 3600;
@@ -198,6 +199,7 @@ export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, op
 
   const deps: PageDeps = { config, ...httpDeps, catalogue, assets, redirects };
   await app.register(signInPages, deps);
+  await app.register(signUpPages, deps);
   await app.register(recoveryPages, deps);
   await app.register(accountPages, deps);
   await app.register(adminPages, deps);
