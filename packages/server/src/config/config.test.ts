@@ -51,6 +51,7 @@ describe("loadConfig › defaults", () => {
       redirectAllowlist: ["http://localhost:3000"],
       auditRetentionSeconds: 365 * 86_400,
       logLevel: "info",
+      ui: { productName: "Portcullis", logo: undefined, primaryColor: "#2f4fc9", overridesDir: undefined },
       secureCookies: false,
       warnings: [],
     });
