@@ -9,6 +9,7 @@ import { runCookie } from "./scenarios/cookie.js";
 import { runLogin } from "./scenarios/login.js";
 import { runMe } from "./scenarios/me.js";
 import { runMiddleware } from "./scenarios/middleware.js";
+import { runPages } from "./scenarios/pages.js";
 import { runScaleOut } from "./scenarios/scale-out.js";
 import type { BenchOptions, ScenarioReport } from "./scenarios/types.js";
 
@@ -18,7 +19,7 @@ const USAGE = `usage: npm run bench -- [options]
   --login-connections <n> connections of the login storm (default: --connections)
   --rounds <n>            rounds; each measures every target once, the tables give medians (default 3)
   --warmup <s>            seconds of warm-up before each measured run (default 2)
-  --only me|login|middleware|scale-out|cookie
+  --only me|login|middleware|scale-out|cookie|pages
                           run one scenario; scale-out and cookie (PostgreSQL + Redis,
                           BENCH_POSTGRES_URL, BENCH_REDIS_URL) run only when named
   --no-portcullis         baselines only (scenario "me" with a self-signed ES256 token;
@@ -76,10 +77,10 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
   }
   if (
     values.only !== undefined &&
-    !["me", "login", "middleware", "scale-out", "cookie"].includes(values.only)
+    !["me", "login", "middleware", "scale-out", "cookie", "pages"].includes(values.only)
   ) {
     throw new Error(
-      `--only must be "me", "login", "middleware", "scale-out" or "cookie", got ${JSON.stringify(values.only)}`,
+      `--only must be "me", "login", "middleware", "scale-out", "cookie" or "pages", got ${JSON.stringify(values.only)}`,
     );
   }
   const connections = intOption(values.connections, "connections", 32, 1, 1024);
@@ -138,6 +139,11 @@ async function main(): Promise<number> {
     }
     if (only === undefined || only === "login") {
       const report = await runLogin(options);
+      print(report);
+      reports.push(report);
+    }
+    if (only === undefined || only === "pages") {
+      const report = await runPages(options);
       print(report);
       reports.push(report);
     }
