@@ -577,6 +577,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     webauthn: services.webauthn,
     socialLogin: services.socialLogin,
     identities: services.identities,
+    ephemeral: services.ephemeral,
     databaseReady: () => persistence.ping(),
     optionalDependencies: services.optionalDependencies,
   };

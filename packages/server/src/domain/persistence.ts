@@ -100,6 +100,11 @@ export interface AuditStore {
   }): Promise<AuditRecord[]>;
   /** Events of these types written at or after `since`, oldest first. */
   listAuditEventsOfTypesSince(types: AuditEventType[], since: number): Promise<AuditRecord[]>;
+  /** How many events of each of these types were written at or after `since` (absent types: none). */
+  countAuditEventsOfTypesSince(
+    types: AuditEventType[],
+    since: number,
+  ): Promise<Partial<Record<string, number>>>;
   /** The chain in write order: up to `limit` events after `afterPosition`. */
   readAuditChain(afterPosition: number, limit: number): Promise<AuditRecord[]>;
   findLatestAuditEventOfType(type: AuditEventType): Promise<AuditRecord | undefined>;
@@ -131,6 +136,8 @@ export interface UserListPosition {
 export interface UserAdminStore {
   /** Users in creation order after `after`; `text` matches email or name, case-insensitively. */
   searchUsers(query: { text: string | null; after: UserListPosition | null; limit: number }): Promise<User[]>;
+  /** How many users there are (the console's overview). */
+  countUsers(): Promise<number>;
   setUserDisabled(id: string, disabledAt: number | null, at: number): Promise<void>;
   /** Deletes the user and, by cascade, everything they own. True when there was such a user. */
   deleteUser(id: string): Promise<boolean>;

@@ -3,6 +3,7 @@ import type { Config } from "../config/config.js";
 import type { UserAdminService } from "../domain/admin/user-admin-service.js";
 import type { ApiKeyService } from "../domain/api-keys/api-key-service.js";
 import type { AuditLogService } from "../domain/audit/audit-log-service.js";
+import type { EphemeralStore } from "../domain/ephemeral/ephemeral-store.js";
 import type { IntrospectionService } from "../domain/introspection/introspection-service.js";
 import type { MfaLoginService } from "../domain/mfa/mfa-login-service.js";
 import type { MfaService } from "../domain/mfa/mfa-service.js";
@@ -61,6 +62,11 @@ export interface HttpDeps {
   socialLogin: SocialLoginService;
   /** The signed-in user's linked identities. */
   identities: IdentityService;
+  /**
+   * Short-lived one-time state: the pages keep what they show once (new backup codes, a new API
+   * key) here between a POST and the GET it redirects to.
+   */
+  ephemeral: EphemeralStore;
   /** True when the database answers; for /readyz. */
   databaseReady: () => Promise<boolean>;
   /** Redis and the revocation bus: when one is down the instance serves on, "degraded". */

@@ -60,7 +60,8 @@ describe.runIf(browserSuitesEnabled)("sign-in page", () => {
     await signInThroughForm(page, email);
     const cookies = await context.cookies();
     expect(cookies.find((cookie) => cookie.name === "pc_session")?.httpOnly).toBe(true);
-    await page.getByRole("button", { name: "Sign out" }).click();
+    // The header's button: the account page also has "Sign out" buttons for other devices.
+    await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/login\?signedOut=1/);
     await expect(page.getByRole("status").first().textContent()).resolves.toContain("You are signed out.");
     expect((await context.cookies()).some((cookie) => cookie.name === "pc_session")).toBe(false);

@@ -57,6 +57,8 @@ export type UpdateUserOutcome =
 export interface UserAdminService {
   listUsers(query: { text?: string; cursor?: string; limit: number }): Promise<UserListPage>;
   getUser(id: string): Promise<User | undefined>;
+  /** How many users there are. */
+  countUsers(): Promise<number>;
   updateUser(
     id: string,
     changes: { roles?: string[]; disabled?: boolean },
@@ -162,6 +164,8 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
     },
 
     getUser: (id) => persistence.users.findUserById(id),
+
+    countUsers: () => persistence.userAdmin.countUsers(),
 
     async updateUser(id, changes, actor) {
       const requested = changes.roles === undefined ? undefined : [...new Set(changes.roles)];

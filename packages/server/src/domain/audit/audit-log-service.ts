@@ -33,6 +33,11 @@ export interface AuditLogService {
   listUserEvents(userId: string, limit: number): Promise<AuditEventView[]>;
   /** Every event, newest written first, filtered by subject and type. */
   listEvents(query: AuditEventQuery): Promise<AuditEventPage>;
+  /**
+   * How many events of each type were written in the last `windowMs` (the console's overview:
+   * sign-ins and failed sign-ins of the last day); a type with none is absent.
+   */
+  countRecentEvents(types: AuditEventType[], windowMs: number): Promise<Partial<Record<string, number>>>;
   /** Removes events past the retention period; returns how many. */
   prune(): Promise<number>;
   /** Walks the hash chain; names the first broken link. */
@@ -81,6 +86,10 @@ export function createAuditLogService(deps: AuditLogServiceDeps): AuditLogServic
         events: page.map(viewAuditRecord),
         nextCursor: records.length > query.limit && last !== undefined ? encodeCursor(last.position) : null,
       };
+    },
+
+    countRecentEvents(types, windowMs) {
+      return persistence.audit.countAuditEventsOfTypesSince(types, clock.now() - windowMs);
     },
 
     async prune() {

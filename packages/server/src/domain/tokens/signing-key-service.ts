@@ -4,6 +4,7 @@
  * every token they signed has expired (RFC 7517 key rollover). Other processes (the CLI, other
  * instances) may rotate, so the ring is reloaded from storage periodically.
  */
+import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
 import type { Persistence } from "../persistence.js";
 import { createKeyRing, type KeyRing } from "./key-ring.js";
@@ -18,13 +19,37 @@ export interface SigningKeyServiceOptions {
   retiredKeyRetentionMs: number;
 }
 
+/** A signing key as operators see it: never its material. */
+export interface SigningKeySummary {
+  kid: string;
+  alg: SigningAlgorithm;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  /**
+   * `current` signs new tokens; `retired` still verifies the tokens it signed until `retiresAt`;
+   * `unused` is a key of another algorithm than the configured one (it verifies nothing).
+   */
+  status: "current" | "retired" | "unused";
+  retiredAt: number | null;
+  /** When a retired key leaves the JWKS and is deleted; null while it is current. */
+  retiresAt: number | null;
+}
+
+/** Who rotated the keys from the admin console (the CLI acts as the system: none). */
+export interface KeyRotationActor {
+  userId: string;
+  client: ClientContext;
+}
+
 export interface SigningKeyService {
   /** Loads the keys, creating the first one when none of the configured algorithm is current. */
   initialize(): Promise<KeyRing>;
   /** Re-reads the keys (after a rotation elsewhere) and forgets keys past their retention. */
   reload(): Promise<void>;
   /** Adds a new current key and retires the others; returns its `kid`. */
-  rotate(): Promise<string>;
+  rotate(actor?: KeyRotationActor): Promise<string>;
+  /** The keys still in use (current, and retired ones until their tokens have expired), newest first. */
+  listKeys(): Promise<SigningKeySummary[]>;
 }
 
 export function createSigningKeyService(options: SigningKeyServiceOptions): SigningKeyService {
@@ -38,7 +63,7 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
   const hasCurrentKey = (keys: StoredSigningKey[]) =>
     keys.some((key) => key.alg === algorithm && key.retiredAt === null);
 
-  async function rotate(): Promise<string> {
+  async function rotate(actor?: KeyRotationActor): Promise<string> {
     const now = clock.now();
     const key = generateSigningKey(algorithm, { kek, now });
     await persistence.transaction(async (stores) => {
@@ -47,9 +72,9 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
       await stores.audit.appendAuditEvent({
         type: "signing_key.rotated",
         userId: null,
-        actorId: null,
-        ip: null,
-        userAgent: null,
+        actorId: actor?.userId ?? null,
+        ip: actor?.client.ip ?? null,
+        userAgent: actor?.client.userAgent ?? null,
         details: { kid: key.kid, alg: key.alg },
         at: now,
       });
@@ -83,5 +108,24 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
     },
     reload,
     rotate,
+
+    async listKeys() {
+      const now = clock.now();
+      const keys = await persistence.signingKeys.listSigningKeys();
+      return keys
+        .map((key): SigningKeySummary => {
+          const retiresAt = key.retiredAt === null ? null : key.retiredAt + options.retiredKeyRetentionMs;
+          return {
+            kid: key.kid,
+            alg: key.alg,
+            createdAt: key.createdAt,
+            status: key.alg !== algorithm ? "unused" : key.retiredAt === null ? "current" : "retired",
+            retiredAt: key.retiredAt,
+            retiresAt,
+          };
+        })
+        .filter((key) => key.retiresAt === null || key.retiresAt > now)
+        .sort((a, b) => b.createdAt - a.createdAt);
+    },
   };
 }

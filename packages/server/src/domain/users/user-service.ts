@@ -68,6 +68,13 @@ export interface UserService {
   /** For operators (CLI, admin): may set roles and mark the email verified. */
   createUser(input: CreateUserInput, client: ClientContext | null): Promise<RegisterOutcome>;
   getUser(id: string): Promise<User | undefined>;
+  /**
+   * Why the policy would refuse `password` (as typed) for an account with `email`; `[]` when it
+   * would accept it. For live feedback on the pages while a password is chosen; nothing is stored.
+   *
+   * @example users.checkPassword("Password1", "ada@example.com"); // ["common"]
+   */
+  checkPassword(password: string, email?: string): PasswordWeakness[];
   updateProfile(id: string, changes: { name: string | null }): Promise<User | undefined>;
   changePassword(
     input: { userId: string; sessionId: string; currentPassword: string | undefined; newPassword: string },
@@ -138,6 +145,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
       createUser({ email: input.email, password: input.password, name: input.name ?? null }, client),
     createUser,
     getUser: (id) => (deps.findUser ?? persistence.users.findUserById)(id),
+    checkPassword: (password, email) =>
+      policy.check(normalizePassword(password), { email: normalizeEmail(email ?? "") ?? "" }),
 
     async updateProfile(id, changes) {
       await persistence.users.updateUserName(id, changes.name?.trim() || null, clock.now());

@@ -114,6 +114,21 @@ export function createAuditRepository(db: Kysely<Database>): AuditStore {
       return rows.map(toRecord);
     },
 
+    async countAuditEventsOfTypesSince(types, since) {
+      const counts: Partial<Record<string, number>> = {};
+      if (types.length === 0) return counts;
+      const rows = await db
+        .selectFrom("audit_events")
+        .select((eb) => ["type", eb.fn.countAll().as("count")])
+        .where("type", "in", types)
+        .where("at", ">=", since)
+        .groupBy("type")
+        .execute();
+      // PostgreSQL counts in bigint, which the driver hands over as a string.
+      for (const row of rows) counts[row.type] = Number(row.count);
+      return counts;
+    },
+
     async readAuditChain(afterPosition, limit) {
       const rows = await db
         .selectFrom("audit_events")

@@ -36,6 +36,13 @@ export function createUserAdminRepository(
       const rows = await query.orderBy("created_at", "asc").orderBy("id", "asc").limit(limit).execute();
       return rows.map((row) => withoutPassword(toUser(row)));
     },
+    async countUsers() {
+      const row = await db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
     async setUserDisabled(id, disabledAt, at) {
       await db
         .updateTable("users")

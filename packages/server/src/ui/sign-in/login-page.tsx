@@ -1,4 +1,7 @@
-/** `/login`: email and password, "Remember me", a passkey, and a button per social provider. */
+/**
+ * `/login`: email and password, "Remember me", a passkey (button, and autofill on the email field;
+ * client/sign-in.ts), and a "Continue with …" link per social provider.
+ */
 import { CsrfField, ErrorAlert, Field, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
@@ -55,19 +58,27 @@ export function LoginPage({ ctx, providers, redirectTo, email, rememberMe, error
           </div>
           <button type="submit">{t.signIn.submit}</button>
         </form>
-        <div class="divider">{t.signIn.or}</div>
+        {providers.length > 0 ? <div class="divider">{t.signIn.or}</div> : null}
         <div class="social">
-          <button
-            type="button"
-            class="secondary"
-            id="passkey-sign-in"
-            data-redirect={redirectTo ?? ""}
-            data-error={t.signIn.passkeyFailed}
-            data-unsupported={t.signIn.passkeyUnsupported}
-          >
-            {t.signIn.passkey}
-          </button>
-          <p id="passkey-status" class="muted" role="status" />
+          {/* Shown by the script only where the browser can use passkeys (they need JavaScript). */}
+          <div class="js-only passkey-area" id="passkey-area" hidden>
+            {providers.length > 0 ? null : <div class="divider">{t.signIn.or}</div>}
+            <button
+              type="button"
+              class="secondary"
+              id="passkey-sign-in"
+              data-redirect={redirectTo ?? ""}
+              data-error={t.signIn.passkeyFailed}
+              data-messages={JSON.stringify({
+                account_disabled: t.errors.account_disabled,
+                email_not_verified: t.errors.email_not_verified,
+                rate_limited: t.errors.rate_limited,
+              })}
+            >
+              {t.signIn.passkey}
+            </button>
+            <div id="passkey-status" />
+          </div>
           {providers.map((provider) => (
             <a
               class="button secondary"

@@ -5,16 +5,26 @@
  * with the error in words (the email kept, never the password).
  *
  * Between the two steps the mfaToken travels in an HttpOnly cookie scoped to `/login`, never in
- * a URL or a page.
+ * a URL or a page. A passkey as the second factor therefore goes through page routes too: the
+ * page's script asks `/login/mfa/passkey-options` for the ceremony's options (the server reads
+ * the token from the cookie) and posts the assertion back to `/login/mfa` in a normal form.
  */
+import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
+import { Value } from "@sinclair/typebox/value";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { SecondFactorProof } from "../../domain/mfa/mfa-login-service.js";
 import type { MfaMethod } from "../../domain/mfa/mfa-store.js";
+import { looksLikeTotpCode } from "../../domain/mfa/totp.js";
 import type { SignedIn } from "../../domain/users/sign-in.js";
 import { clientContext } from "../../http/client-context.js";
+import { consumePerClientAddress } from "../../http/plugins/rate-limit.js";
+import { AuthenticationCredentialSchema } from "../../http/routes/webauthn/webauthn.schema.js";
 import { clearSessionCookie, setSessionCookie } from "../../http/session-cookie.js";
+import type { Messages } from "../i18n/catalogue.js";
 import type { PageDeps } from "../page-context.js";
 import {
   errorMessage,
+  type FormBody,
   formBody,
   pageContext,
   rateLimitedMessage,
@@ -28,8 +38,11 @@ import { MfaPage } from "./mfa-page.js";
 
 const MFA_COOKIE = "pc_mfa";
 const MFA_COOKIE_SECONDS = 300;
-/** Backup codes are `xxxx-xxxx-…`; a TOTP code is six digits. */
-const TOTP_CODE = /^\d{6}$/;
+/**
+ * An assertion's JSON is a few hundred bytes; the bound keeps parsing cheap before the shape is
+ * checked (the form body as a whole is limited too).
+ */
+const MAX_ASSERTION_JSON_LENGTH = 8_192;
 
 export const signInPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
   const { config, redirects } = deps;
@@ -75,13 +88,8 @@ export const signInPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     const ctx = pageContext(request);
     const query = request.query as Record<string, string | undefined>;
     if (ctx.signedIn !== null) return seeOther(reply, redirects.afterSignIn(query.redirectTo));
+    const socialError = query.error === undefined ? undefined : socialErrorMessage(ctx.t, query.error);
     const { t } = ctx;
-    const socialError =
-      query.error === undefined
-        ? undefined
-        : query.error === "account_exists"
-          ? t.signIn.accountExists
-          : t.signIn.socialError;
     return renderLogin(request, reply, {
       ...(socialError === undefined ? {} : { error: socialError }),
       ...(query.signedOut === "1" ? { notice: t.signIn.signedOut } : {}),
@@ -138,6 +146,12 @@ export const signInPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     );
   }
 
+  /** The mfaToken is gone (expired, spent, too many wrong codes): back to the first step, in words. */
+  function mfaTokenEnded(request: FastifyRequest, reply: FastifyReply) {
+    reply.clearCookie(MFA_COOKIE, mfaCookieOptions);
+    return renderLogin(request, reply, { error: pageContext(request).t.errors.invalid_mfa_token }, 401);
+  }
+
   app.get("/login/mfa", { schema: { hide: true } }, async (request, reply) => {
     if (readMfaCookie(request.cookies[MFA_COOKIE]) === null) return seeOther(reply, "/login");
     return renderMfa(request, reply, undefined);
@@ -146,23 +160,46 @@ export const signInPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
   app.post("/login/mfa", { schema: { hide: true } }, async (request, reply) => {
     const { t } = pageContext(request);
     const pending = readMfaCookie(request.cookies[MFA_COOKIE]);
-    if (pending === null) {
-      return renderLogin(request, reply, { error: t.errors.invalid_mfa_token }, 401);
-    }
+    if (pending === null) return mfaTokenEnded(request, reply);
     const form = formBody(request);
-    const code = (textField(form, "code") ?? "").replace(/\s+/g, "");
-    const proof = TOTP_CODE.test(code) ? { code } : { backupCode: code };
+    const proof = secondFactorProof(form);
+    if (proof === "missing") return renderMfa(request, reply, t.mfa.codeMissing, 400);
+    if (proof === "malformed") return renderMfa(request, reply, t.errors.invalid_webauthn_response, 400);
     const outcome = await deps.mfaLogin.complete({ mfaToken: pending.token, proof }, clientContext(request));
     if (outcome.ok) return finishSignIn(reply, outcome, redirectTarget(textField(form, "redirectTo")));
-    if (outcome.code === "invalid_mfa_token") {
-      reply.clearCookie(MFA_COOKIE, mfaCookieOptions);
-      return renderLogin(request, reply, { error: t.errors.invalid_mfa_token }, 401);
-    }
+    if (outcome.code === "invalid_mfa_token") return mfaTokenEnded(request, reply);
     if (outcome.code === "rate_limited") {
       reply.header("retry-after", String(outcome.retryAfterSeconds));
       return renderMfa(request, reply, rateLimitedMessage(t, outcome.retryAfterSeconds), 429);
     }
-    return renderMfa(request, reply, errorMessage(t, outcome.code), 401);
+    const error = "webauthn" in proof ? t.errors.invalid_webauthn_response : errorMessage(t, outcome.code);
+    return renderMfa(request, reply, error, 401);
+  });
+
+  // The options of a passkey ceremony for the pending sign-in, for the page's script (JSON, like
+  // `POST /v1/webauthn/authentication/options` with an mfaToken, but the token stays in its
+  // cookie). Failures answer `{ message }` in the person's words.
+  app.post("/login/mfa/passkey-options", { schema: { hide: true } }, async (request, reply) => {
+    const { t } = pageContext(request);
+    reply.header("cache-control", "no-store");
+    const wait = await consumePerClientAddress(deps.publicEndpointLimiter, "webauthn-options", request);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header("retry-after", String(wait))
+        .send({ message: rateLimitedMessage(t, wait) });
+    }
+    const pending = readMfaCookie(request.cookies[MFA_COOKIE]);
+    const outcome =
+      pending === null
+        ? ({ ok: false, code: "invalid_mfa_token" } as const)
+        : await deps.webauthn.authenticationOptions(pending.token);
+    if (outcome.ok) return reply.send(outcome.options);
+    if (outcome.code === "invalid_mfa_token") {
+      reply.clearCookie(MFA_COOKIE, mfaCookieOptions);
+      return reply.code(401).send({ message: t.errors.invalid_mfa_token });
+    }
+    return reply.code(409).send({ message: t.mfa.noPasskey });
   });
 
   app.post("/logout", { schema: { hide: true } }, async (request, reply) => {
@@ -185,6 +222,48 @@ const KNOWN_PROVIDER_NAMES: Record<string, string> = { google: "Google", github:
 /** `google` → "Google"; any other id as written, capitalised (`testidp` → "Testidp"). */
 export function providerDisplayName(id: string): string {
   return KNOWN_PROVIDER_NAMES[id] ?? `${id.charAt(0).toUpperCase()}${id.slice(1)}`;
+}
+
+/**
+ * The second factor a `/login/mfa` form carries: the passkey assertion the page's script put in
+ * `webauthn` (JSON, checked against the API's schema), else the code typed into "Code" — six
+ * digits are a TOTP code, anything else a backup code.
+ */
+function secondFactorProof(form: FormBody): SecondFactorProof | "missing" | "malformed" {
+  const assertion = rawField(form, "webauthn");
+  if (assertion !== undefined) {
+    if (assertion.length > MAX_ASSERTION_JSON_LENGTH) return "malformed";
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(assertion);
+    } catch {
+      return "malformed";
+    }
+    if (!Value.Check(AuthenticationCredentialSchema, parsed)) return "malformed";
+    return { webauthn: parsed as AuthenticationResponseJSON };
+  }
+  const code = (textField(form, "code") ?? "").replace(/\s+/g, "");
+  if (code === "") return "missing";
+  return looksLikeTotpCode(code) ? { code } : { backupCode: code };
+}
+
+/** A social sign-in came back with `?error=<code>`: what happened, in words (never the raw code). */
+function socialErrorMessage(t: Messages, code: string): string {
+  switch (code) {
+    case "account_exists":
+      return t.signIn.accountExists;
+    case "access_denied":
+      return t.signIn.socialCancelled;
+    case "email_required":
+      return t.signIn.socialEmailRequired;
+    case "account_disabled":
+    case "email_not_verified":
+    case "provider_unavailable":
+    case "invalid_state":
+      return t.errors[code];
+    default:
+      return t.signIn.socialError;
+  }
 }
 
 /** The mfaToken and the methods the account has (to offer "Use a passkey"); the token is the secret. */

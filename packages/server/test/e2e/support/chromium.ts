@@ -12,7 +12,9 @@ export const CHROMIUM_PATH = process.env.PORTCULLIS_CHROMIUM ?? "/usr/bin/chromi
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   if (process.env.CI === "true") throw new Error(`CI=true but Chromium is not installed at ${CHROMIUM_PATH}`);
-  console.warn(`\n!! ${CHROMIUM_PATH} not found: the browser (pages) suites are SKIPPED. apt-get install chromium\n`);
+  console.warn(
+    `\n!! ${CHROMIUM_PATH} not found: the browser (pages) suites are SKIPPED. apt-get install chromium\n`,
+  );
   return false;
 }
 

@@ -18,7 +18,9 @@ import { chromiumAvailable, launchChromium } from "./chromium.js";
 export { STRONG_PASSWORD };
 
 /** Screenshots land here (repository root `test-results/pages/`), linked from the README's gallery. */
-export const SCREENSHOT_DIR = resolve(fileURLToPath(new URL("../../../../../test-results/pages/", import.meta.url)));
+export const SCREENSHOT_DIR = resolve(
+  fileURLToPath(new URL("../../../../../test-results/pages/", import.meta.url)),
+);
 
 export interface OpenOptions {
   colorScheme?: "light" | "dark";
@@ -36,6 +38,17 @@ export interface PagesFixture {
   open(options?: OpenOptions): Promise<{ context: BrowserContext; page: Page }>;
 }
 
+export interface PagesFixtureOptions extends Omit<TestAppOptions, "env"> {
+  /**
+   * More environment for the server. A function is called in `beforeAll` with the server's base
+   * URL, before the server starts: for a peer that must know it first (a test OpenID provider
+   * registering Portcullis' callback URL).
+   */
+  env?:
+    | Record<string, string>
+    | ((baseUrl: string) => Record<string, string> | Promise<Record<string, string>>);
+}
+
 /** Whether browser suites run here (call at module level, for `describe.runIf`). */
 export const browserSuitesEnabled = chromiumAvailable();
 
@@ -43,7 +56,7 @@ export const browserSuitesEnabled = chromiumAvailable();
  * Starts the server and Chromium before the file's tests and stops both after.
  * @example const pages = usePagesFixture(); it("…", async () => { const { page } = await pages.open(); … });
  */
-export function usePagesFixture(options: TestAppOptions = {}): PagesFixture {
+export function usePagesFixture(options: PagesFixtureOptions = {}): PagesFixture {
   let t: TestApp | undefined;
   let browser: Browser | undefined;
   let baseUrl = "";
@@ -52,9 +65,10 @@ export function usePagesFixture(options: TestAppOptions = {}): PagesFixture {
   beforeAll(async () => {
     const port = await findFreePort();
     baseUrl = `http://localhost:${port}`;
+    const env = typeof options.env === "function" ? await options.env(baseUrl) : options.env;
     t = await createTestApp({
       ...options,
-      env: { PORTCULLIS_PUBLIC_URL: baseUrl, ...options.env },
+      env: { PORTCULLIS_PUBLIC_URL: baseUrl, ...env },
     });
     await t.app.listen({ port, host: "localhost" });
     browser = await launchChromium();
@@ -103,7 +117,9 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
 
 /** axe-core at WCAG 2.0/2.1/2.2 A and AA: the page has no violations. */
 export async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .analyze();
   const summary = results.violations.map(
     (violation) =>
       `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes
@@ -118,7 +134,9 @@ export async function expectAccessible(page: Page): Promise<void> {
  * A virtual WebAuthn authenticator in this page's browser (CDP `WebAuthn`): a platform
  * authenticator with resident keys and user verification, as a phone or laptop has.
  */
-export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+export async function addVirtualAuthenticator(
+  page: Page,
+): Promise<{ cdp: CDPSession; authenticatorId: string }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable");
   const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -135,7 +153,11 @@ export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSes
 }
 
 /** Signs in through the `/login` form (no second factor) and waits for the account page. */
-export async function signInThroughForm(page: Page, email: string, password = STRONG_PASSWORD): Promise<void> {
+export async function signInThroughForm(
+  page: Page,
+  email: string,
+  password = STRONG_PASSWORD,
+): Promise<void> {
   await page.goto("/login");
   await page.getByRole("textbox", { name: "Email" }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
