@@ -8,6 +8,8 @@
  *  - the person's session (cookie), locale and CSRF token are resolved once per request, and
  *    every POST must carry a valid `_csrf` (else a 403 page);
  *  - errors become pages in words, never JSON, a code or a stack.
+ * Like every answer of the API, pages are `Cache-Control: no-store` (http/plugins/security-headers.ts):
+ * they show people's data and secrets shown once; only `/assets/` are cached.
  * Each area (sign-in, sign-up, recovery, account, admin) is its own plugin below.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";

@@ -47,6 +47,7 @@ describe("pages: branding, assets and locale", () => {
   it("names the product, links the theme, the operator's CSS and the logo from this origin only", async () => {
     const page = await t.get("/login");
     expect(page.statusCode).toBe(200);
+    expect(page.headers["cache-control"]).toBe("no-store");
     expect(page.body).toContain("<title>Sign in · Acme ID</title>");
     expect(page.body).toContain("Sign in to Acme ID");
     const links = assetLinks(page.body);

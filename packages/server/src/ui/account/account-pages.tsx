@@ -7,7 +7,8 @@
  * Every form posts to a sub-path and, when it worked, redirects to `/account?done=<key>` (a key
  * from a fixed list, never words from the URL); when it did not, the page comes back with the
  * error in words in the section and a 4xx. What is shown once (backup codes, a new API key) waits
- * for that redirect in the short-lived store, never in a URL. Every answer is `no-store`.
+ * for that redirect in the short-lived store, never in a URL. Every answer is `no-store` (as every
+ * page's: the security-headers plugin).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { clientContext } from "../../http/client-context.js";
@@ -60,12 +61,6 @@ export const accountPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
   const acts = createAccountActs(deps, shown, respond, offered);
   const isAction = (value: string | undefined): value is StepUpAction =>
     value !== undefined && Object.hasOwn(acts, value);
-
-  // The page shows secrets (a TOTP secret, backup codes, a new key): no cache may keep any of it.
-  app.addHook("onSend", async (_request, reply, payload) => {
-    reply.header("cache-control", "no-store");
-    return payload;
-  });
 
   /** The signed-in person for a form post; a signed-out one goes to sign in, then to the page. */
   function signedInFor(request: FastifyRequest, reply: FastifyReply): ActCall | null {

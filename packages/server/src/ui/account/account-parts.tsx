@@ -5,6 +5,7 @@
  * the list of backup codes.
  */
 import type { ComponentChildren } from "preact";
+import { dateTimeFormat } from "../components/date-format.js";
 import { CsrfField, ErrorAlert, Notice } from "../components/form.js";
 import type { PageContext } from "../page-context.js";
 import type { AccountData, SectionId, SectionState, StepUpPrompt } from "./account-view.js";
@@ -124,26 +125,14 @@ function StepUpForm({
   );
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const DATE_ONLY: Intl.DateTimeFormatOptions = { year: "numeric", month: "short", day: "numeric" };
+const DATE_TIME: Intl.DateTimeFormatOptions = {
+  ...DATE_ONLY,
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+};
 
-/** One formatter per locale and kind, made once (they are costly to build). */
-function formatter(locale: string, dateOnly: boolean): Intl.DateTimeFormat {
-  const key = `${locale}|${dateOnly}`;
-  let found = formatters.get(key);
-  if (found === undefined) {
-    found = new Intl.DateTimeFormat(locale, {
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-      timeZone: "UTC",
-      ...(dateOnly ? {} : { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
-    });
-    formatters.set(key, found);
-  }
-  return found;
-}
-
-/** Date and time in the page's language, in UTC; `client/account.ts` switches it to the reader's zone. */
 export function DateTime({
   ctx,
   ms,
@@ -156,7 +145,7 @@ export function DateTime({
   const date = new Date(ms);
   return (
     <time datetime={date.toISOString()} data-local={dateOnly ? "date" : "datetime"}>
-      {formatter(ctx.locale.code, dateOnly).format(date)}
+      {dateTimeFormat(ctx.locale.code, dateOnly ? DATE_ONLY : DATE_TIME).format(date)}
     </time>
   );
 }

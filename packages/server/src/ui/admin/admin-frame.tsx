@@ -5,6 +5,7 @@
  * scrollable table that stays usable at 375 px and by keyboard).
  */
 import type { ComponentChildren } from "preact";
+import { dateTimeFormat } from "../components/date-format.js";
 import { ErrorAlert, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
@@ -71,13 +72,10 @@ export function Time({ ctx, at }: { ctx: PageContext; at: number }) {
   return <time datetime={new Date(at).toISOString()}>{formatTime(ctx, at)}</time>;
 }
 
+const CONSOLE_TIME: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short" };
+
 export function formatTime(ctx: PageContext, at: number): string {
-  const format = new Intl.DateTimeFormat(ctx.locale.code, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "UTC",
-  });
-  return `${format.format(at)} UTC`;
+  return `${dateTimeFormat(ctx.locale.code, CONSOLE_TIME).format(at)} UTC`;
 }
 
 /** The "Search users" form: a GET to the users list, so a search is a link one can share. */

@@ -47,11 +47,6 @@ const userPath = (id: string) => `/admin/users/${encodeURIComponent(id)}`;
 export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
   const roles = deps.config.roles;
 
-  // The console shows people's data: no cache keeps a copy of it (this plugin's routes only).
-  app.addHook("onRequest", async (_request, reply) => {
-    reply.header("cache-control", "no-store");
-  });
-
   /** The user of `/admin/users/:id…`; a 404 page when there is none. */
   async function userOf(request: FastifyRequest): Promise<User> {
     const { id } = request.params as { id: string };

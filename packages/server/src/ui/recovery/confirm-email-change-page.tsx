@@ -2,10 +2,8 @@
  * `/confirm-email-change?token=…`: the link mailed to a new address. Opening it changes nothing
  * (mail scanners open links); the button posts the token and moves the account.
  */
-import { CsrfField, ErrorAlert } from "../components/form.js";
-import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
-import { MessagePage, OnwardLink } from "./message-page.js";
+import { LinkButtonPage, MessagePage, OnwardLink } from "./message-page.js";
 
 export function ConfirmEmailChangePage({
   ctx,
@@ -14,23 +12,19 @@ export function ConfirmEmailChangePage({
 }: {
   ctx: PageContext;
   token: string;
-  /** A limit, in words: the link itself is still good. */
   error?: string | undefined;
 }) {
   const { t } = ctx;
   return (
-    <Layout ctx={ctx} title={t.recovery.changeTitle} width="narrow">
-      <h1>{t.recovery.changeTitle}</h1>
-      <ErrorAlert message={error} />
-      <div class="card">
-        <form method="post" action="/confirm-email-change" class="stack tight">
-          <CsrfField ctx={ctx} />
-          <input type="hidden" name="token" value={token} />
-          <p>{t.recovery.changeIntro}</p>
-          <button type="submit">{t.recovery.confirmChange}</button>
-        </form>
-      </div>
-    </Layout>
+    <LinkButtonPage
+      ctx={ctx}
+      title={t.recovery.changeTitle}
+      intro={t.recovery.changeIntro}
+      button={t.recovery.confirmChange}
+      action="/confirm-email-change"
+      token={token}
+      error={error}
+    />
   );
 }
 

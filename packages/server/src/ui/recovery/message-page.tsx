@@ -3,7 +3,7 @@
  * what to do next (the children). Used for "check your email", "password changed", a spent link.
  */
 import type { ComponentChildren } from "preact";
-import { ErrorAlert, Notice } from "../components/form.js";
+import { CsrfField, ErrorAlert, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
 
@@ -43,5 +43,38 @@ export function OnwardLink({ ctx }: { ctx: PageContext }) {
         <a href="/account">{t.common.goToAccount}</a>
       )}
     </p>
+  );
+}
+
+export interface LinkButtonPageProps {
+  ctx: PageContext;
+  title: string;
+  intro: string;
+  button: string;
+  /** Where the button posts the token. */
+  action: string;
+  token: string;
+  /** A limit, in words: the link itself is still good. */
+  error?: string | undefined;
+}
+
+/**
+ * The page a link from a mail opens: one button that posts the link's token. Opening the link
+ * changes nothing, because mail scanners open links.
+ */
+export function LinkButtonPage({ ctx, title, intro, button, action, token, error }: LinkButtonPageProps) {
+  return (
+    <Layout ctx={ctx} title={title} width="narrow">
+      <h1>{title}</h1>
+      <ErrorAlert message={error} />
+      <div class="card">
+        <form method="post" action={action} class="stack tight">
+          <CsrfField ctx={ctx} />
+          <input type="hidden" name="token" value={token} />
+          <p>{intro}</p>
+          <button type="submit">{button}</button>
+        </form>
+      </div>
+    </Layout>
   );
 }

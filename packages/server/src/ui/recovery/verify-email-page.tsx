@@ -6,7 +6,7 @@
 import { CsrfField, ErrorAlert, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
-import { MessagePage, OnwardLink } from "./message-page.js";
+import { LinkButtonPage, MessagePage, OnwardLink } from "./message-page.js";
 
 /** The link from the mail: one button, which posts the token. */
 export function VerifyEmailPage({
@@ -16,23 +16,19 @@ export function VerifyEmailPage({
 }: {
   ctx: PageContext;
   token: string;
-  /** A limit, in words: the link itself is still good. */
   error?: string | undefined;
 }) {
   const { t } = ctx;
   return (
-    <Layout ctx={ctx} title={t.recovery.verifyTitle} width="narrow">
-      <h1>{t.recovery.verifyTitle}</h1>
-      <ErrorAlert message={error} />
-      <div class="card">
-        <form method="post" action="/verify-email" class="stack tight">
-          <CsrfField ctx={ctx} />
-          <input type="hidden" name="token" value={token} />
-          <p>{t.recovery.verifyIntro}</p>
-          <button type="submit">{t.recovery.verify}</button>
-        </form>
-      </div>
-    </Layout>
+    <LinkButtonPage
+      ctx={ctx}
+      title={t.recovery.verifyTitle}
+      intro={t.recovery.verifyIntro}
+      button={t.recovery.verify}
+      action="/verify-email"
+      token={token}
+      error={error}
+    />
   );
 }
 
