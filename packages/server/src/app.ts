@@ -32,6 +32,7 @@ import { createSocialLoginService, type SocialLoginService } from "./domain/oaut
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
 import type { Persistence } from "./domain/persistence.js";
+import { NO_PLACES } from "./domain/places/place-lookup.js";
 import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
 import { createCsrfTokens, deriveCsrfKey } from "./domain/sessions/csrf-token.js";
@@ -91,6 +92,7 @@ import type { MailLog } from "./mail/mail-delivery.js";
 import type { MailWorker } from "./mail/mail-worker.js";
 import { createProviderClients } from "./oauth-client/provider-clients.js";
 import { loadCommonPasswords } from "./store/common-passwords.js";
+import { loadCsvPlaceLookup } from "./store/geoip/csv-place-lookup.js";
 import { type DependencyStatus, openSharedState } from "./store/shared-state.js";
 import type { SqlDatabase } from "./store/sql/database.js";
 import { isDatabaseUnavailable } from "./store/sql/sql-errors.js";
@@ -598,7 +600,11 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(exchangeRoutes, httpDeps);
   await app.register(identitiesRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  await app.register(pages, { ...httpDeps, isDependencyDown: isDatabaseUnavailable });
+  await app.register(pages, {
+    ...httpDeps,
+    isDependencyDown: isDatabaseUnavailable,
+    places: config.ui.geoipCsv === undefined ? NO_PLACES : loadCsvPlaceLookup(config.ui.geoipCsv),
+  });
 
   // Uses gathered since the last timer tick are written at shutdown. `preClose`, because onClose
   // hooks run last-added first and whoever opened the database closes it in one added later.

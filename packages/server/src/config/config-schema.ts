@@ -245,6 +245,13 @@ export const ConfigSchema = Type.Object({
     description:
       "Primary colour of the pages (`#rrggbb`): buttons and accents. Text on it is black or white, whichever contrasts more; the dark theme uses a lighter shade.",
   }),
+  PORTCULLIS_GEOIP_CSV: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'A GeoIP database as CSV (`ip_range_start,ip_range_end,country_code[,state1,state2,city,…]`, the form of the free ip-location-db and DB-IP lite files, IPv4 and IPv6), loaded at start: the account page then says where each device and security event came from ("Berlin, Germany"). Without it, the address is shown.',
+    }),
+  ),
   PORTCULLIS_UI_OVERRIDES: Type.Optional(
     Type.String({
       minLength: 1,

@@ -51,7 +51,13 @@ describe("loadConfig › defaults", () => {
       redirectAllowlist: ["http://localhost:3000"],
       auditRetentionSeconds: 365 * 86_400,
       logLevel: "info",
-      ui: { productName: "Portcullis", logo: undefined, primaryColor: "#2f4fc9", overridesDir: undefined },
+      ui: {
+        productName: "Portcullis",
+        logo: undefined,
+        primaryColor: "#2f4fc9",
+        overridesDir: undefined,
+        geoipCsv: undefined,
+      },
       secureCookies: false,
       warnings: [],
     });

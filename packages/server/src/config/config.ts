@@ -82,6 +82,8 @@ export interface UiSettings {
   readonly logo: string | undefined;
   readonly primaryColor: string;
   readonly overridesDir: string | undefined;
+  /** PORTCULLIS_GEOIP_CSV: where addresses are, for the account page. */
+  readonly geoipCsv: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -322,6 +324,7 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
       logo: raw.PORTCULLIS_BRAND_LOGO,
       primaryColor: raw.PORTCULLIS_BRAND_COLOR.toLowerCase(),
       overridesDir: raw.PORTCULLIS_UI_OVERRIDES,
+      geoipCsv: raw.PORTCULLIS_GEOIP_CSV,
     }),
     secureCookies: publicUrl.startsWith("https://"),
     warnings,

@@ -3,6 +3,7 @@
  * URLs, the CSRF token for its forms, and who is signed in (the cookie session, if any).
  * Pages are pure functions of this context and their own view model.
  */
+import type { PlaceLookup } from "../domain/places/place-lookup.js";
 import type { User } from "../domain/users/user.js";
 import type { HttpDeps } from "../http/http-deps.js";
 import type { PageAssets } from "./assets/page-assets.js";
@@ -41,6 +42,7 @@ export interface PageDeps extends HttpDeps {
   catalogue: Catalogue;
   assets: PageAssets;
   redirects: RedirectTargets;
+  places: PlaceLookup;
 }
 
 declare module "fastify" {

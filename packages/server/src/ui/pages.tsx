@@ -13,6 +13,7 @@
  * Each area (sign-in, sign-up, recovery, account, admin) is its own plugin below.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { PlaceLookup } from "../domain/places/place-lookup.js";
 import { clientContext } from "../http/client-context.js";
 import type { HttpDeps } from "../http/http-deps.js";
 import { BODY_LIMIT_BYTES } from "../http/plugins/json-body.js";
@@ -35,8 +36,10 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 export interface PagesOptions {
-  /** Where the page is logged when rendering an error fails; defaults to the app's logger. */
+  /** Whether an error means the database is unreachable (a 503 page rather than a 500). */
   isDependencyDown: (error: unknown) => boolean;
+  /** Where addresses are (PORTCULLIS_GEOIP_CSV), for the device list and security events. */
+  places: PlaceLookup;
 }
 
 /** `a=1&b=2` → a null-prototype record of the first value of each name. */
@@ -49,7 +52,7 @@ export function parseForm(text: string): Record<string, string> {
 }
 
 export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, options) => {
-  const { config, isDependencyDown, ...httpDeps } = options;
+  const { config, isDependencyDown, places, ...httpDeps } = options;
   const catalogue = await loadCatalogue(config.ui.overridesDir ?? null);
   const assets = loadPageAssets(config.ui);
   const redirects = createRedirectTargets(config.publicUrl, config.redirectAllowlist);
@@ -199,7 +202,7 @@ export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, op
     seeOther(reply, pageContext(request).signedIn === null ? "/login" : "/account"),
   );
 
-  const deps: PageDeps = { config, ...httpDeps, catalogue, assets, redirects };
+  const deps: PageDeps = { config, ...httpDeps, catalogue, assets, redirects, places };
   await app.register(signInPages, deps);
   await app.register(signUpPages, deps);
   await app.register(recoveryPages, deps);

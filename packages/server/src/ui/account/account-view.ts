@@ -4,10 +4,12 @@
  * a redirect, an error in a section, a step-up prompt in place, something shown once). The page
  * is a pure function of the two.
  */
+
 import type { ApiKey } from "../../domain/api-keys/api-key.js";
 import type { AuditEventView } from "../../domain/audit/audit-record.js";
 import type { MfaStatus } from "../../domain/mfa/mfa-service.js";
 import type { Identity } from "../../domain/oauth/identity.js";
+import type { Place } from "../../domain/places/place-lookup.js";
 import type { Session } from "../../domain/sessions/session.js";
 import type { User } from "../../domain/users/user.js";
 import type { WebAuthnCredentialRecord } from "../../domain/webauthn/webauthn-credential.js";
@@ -93,6 +95,8 @@ export interface AccountData {
   providerIds: readonly string[];
   apiKeys: ApiKey[];
   events: AuditEventView[];
+  /** Where an address is, from the operator's GeoIP data (null when unknown or none is configured). */
+  placeOf(ip: string | null): Place | null;
 }
 
 /** How many security events the page lists. */
@@ -121,5 +125,6 @@ export async function loadAccountData(deps: PageDeps, signedIn: PageSession): Pr
     providerIds: deps.socialLogin.providerIds,
     apiKeys,
     events,
+    placeOf: (ip) => deps.places.find(ip),
   };
 }

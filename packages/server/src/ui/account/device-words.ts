@@ -1,10 +1,10 @@
 /**
  * A device and a place in words for the device list and the security events: the browser and
  * operating system from the User-Agent header (parsed by `bowser`, e.g. "Firefox on Linux"), and
- * where an address is. Portcullis ships no GeoIP database, so `describePlace` knows nothing yet;
- * it is the one place a lookup would go, and every caller already copes with "unknown".
+ * where an address is (from the operator's GeoIP data, PORTCULLIS_GEOIP_CSV).
  */
 import Bowser from "bowser";
+import type { Place } from "../../domain/places/place-lookup.js";
 import type { Messages } from "../i18n/catalogue.js";
 
 export interface DeviceParts {
@@ -46,9 +46,26 @@ export function deviceInWords(t: Messages, userAgent: string | null, inSentence 
 }
 
 /**
- * Where an address is, in words ("Berlin, Germany"), or null when unknown — always, until a
- * GeoIP database is configured; callers then show the address itself.
+ * Where an address is, in words ("Berlin, Germany"; the country named in the reader's language),
+ * or null when the operator's GeoIP data does not know it (callers then show the address).
  */
-export function describePlace(_ip: string | null): string | null {
-  return null;
+export function describePlace(locale: string, place: Place | null): string | null {
+  if (place === null) return null;
+  const country = countryName(locale, place.countryCode);
+  return [place.city ?? place.region, country].filter((part) => part !== null && part !== "").join(", ");
+}
+
+const regionNames = new Map<string, Intl.DisplayNames>();
+
+function countryName(locale: string, code: string): string {
+  let names = regionNames.get(locale);
+  if (names === undefined) {
+    names = new Intl.DisplayNames([locale], { type: "region", fallback: "code" });
+    regionNames.set(locale, names);
+  }
+  try {
+    return names.of(code) ?? code;
+  } catch {
+    return code;
+  }
 }

@@ -30,7 +30,7 @@ export function DevicesSection({
         {sessions.map((session) => {
           const current = session.id === data.sessionId;
           const labelId = `device-${session.id}`;
-          const place = describePlace(session.ip);
+          const place = describePlace(ctx.locale.code, data.placeOf(session.ip));
           return (
             <li key={session.id}>
               <div>

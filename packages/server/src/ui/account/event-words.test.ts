@@ -80,7 +80,14 @@ describe("deviceInWords and describePlace", () => {
     expect(deviceInWords(en, null)).toBe("An unknown browser or app");
   });
 
-  it("knows no place without a GeoIP database", () => {
-    expect(describePlace("192.0.2.1")).toBeNull();
+  it("says where an address is, the country in the reader's language, or nothing when unknown", () => {
+    expect(describePlace("en", { countryCode: "DE", region: "Berlin", city: "Berlin" })).toBe(
+      "Berlin, Germany",
+    );
+    expect(describePlace("de", { countryCode: "DE", region: "Bayern", city: null })).toBe(
+      "Bayern, Deutschland",
+    );
+    expect(describePlace("en", { countryCode: "FR", region: null, city: null })).toBe("France");
+    expect(describePlace("en", null)).toBeNull();
   });
 });

@@ -26,7 +26,7 @@ export function SecurityEventsSection({ ctx, data, state }: Props) {
       ) : (
         <ol class="plain events">
           {data.events.map((event) => {
-            const place = describePlace(event.ip);
+            const place = describePlace(ctx.locale.code, data.placeOf(event.ip));
             return (
               <li key={event.id}>
                 <div>
