@@ -3,17 +3,9 @@
  * (mail scanners open links); the button posts the token and moves the account.
  */
 import type { PageContext } from "../page-context.js";
-import { LinkButtonPage, MessagePage, OnwardLink } from "./message-page.js";
+import { LinkButtonPage, type LinkPageProps, MessagePage, OnwardLink } from "./message-page.js";
 
-export function ConfirmEmailChangePage({
-  ctx,
-  token,
-  error,
-}: {
-  ctx: PageContext;
-  token: string;
-  error?: string | undefined;
-}) {
+export function ConfirmEmailChangePage({ ctx, token, error }: LinkPageProps) {
   const { t } = ctx;
   return (
     <LinkButtonPage

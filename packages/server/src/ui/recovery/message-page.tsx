@@ -58,6 +58,9 @@ export interface LinkButtonPageProps {
   error?: string | undefined;
 }
 
+/** What a page for one mailed link is given: the link's token, and a limit's words if one applies. */
+export type LinkPageProps = Pick<LinkButtonPageProps, "ctx" | "token" | "error">;
+
 /**
  * The page a link from a mail opens: one button that posts the link's token. Opening the link
  * changes nothing, because mail scanners open links.

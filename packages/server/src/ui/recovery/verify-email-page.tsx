@@ -6,18 +6,10 @@
 import { CsrfField, ErrorAlert, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
-import { LinkButtonPage, MessagePage, OnwardLink } from "./message-page.js";
+import { LinkButtonPage, type LinkPageProps, MessagePage, OnwardLink } from "./message-page.js";
 
 /** The link from the mail: one button, which posts the token. */
-export function VerifyEmailPage({
-  ctx,
-  token,
-  error,
-}: {
-  ctx: PageContext;
-  token: string;
-  error?: string | undefined;
-}) {
+export function VerifyEmailPage({ ctx, token, error }: LinkPageProps) {
   const { t } = ctx;
   return (
     <LinkButtonPage
