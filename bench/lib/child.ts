@@ -67,6 +67,9 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Bytes of a child's latest output kept for error reports: some 40 lines. */
+const TAIL_BYTES = 8192;
+
 export interface Target {
   readonly name: string;
   readonly port: number;
@@ -104,15 +107,18 @@ export async function startTarget(options: StartOptions): Promise<Target> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);
-  const lines: string[] = [];
+  // This runs on the load generator's thread, and a target may write tens of thousands of lines a
+  // second: newlines are counted in the bytes, and only the end of the output is kept (decoded
+  // when an error report asks for it).
+  let tailBytes = Buffer.alloc(0);
   let lineCount = 0;
   const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) {
-      if (line === "") continue;
-      lineCount++;
-      lines.push(line);
-      if (lines.length > 40) lines.shift();
-      if (options.verbose) process.stderr.write(`[${name}] ${line}\n`);
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lineCount++;
+    tailBytes = Buffer.concat([tailBytes, chunk.subarray(-TAIL_BYTES)]).subarray(-TAIL_BYTES);
+    if (options.verbose) {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (line !== "") process.stderr.write(`[${name}] ${line}\n`);
+      }
     }
   };
   child.stdout?.on("data", onData);
@@ -126,7 +132,7 @@ export async function startTarget(options: StartOptions): Promise<Target> {
     port,
     baseUrl,
     child,
-    tail: () => lines.join("\n"),
+    tail: () => tailBytes.toString("utf8").split("\n").filter(Boolean).slice(-40).join("\n"),
     takeLineCount: () => {
       const n = lineCount;
       lineCount = 0;

@@ -6,6 +6,9 @@ import { freePort, makeTmpDir, REPO_ROOT, removeTmpDir, startTarget, type Target
 
 export const DEFAULT_SERVER = join(REPO_ROOT, "packages/server/dist/main.js");
 
+/** The one non-default setting some scenarios measure in a row of its own: no access log. */
+export const LOGGING_OFF: Record<string, string> = { PORTCULLIS_ACCESS_LOG: "off" };
+
 /**
  * One Portcullis installation for the bench: a temporary data folder, a secret and a port fixed
  * once, so that the server can be stopped and started again (between measurements, so that no
@@ -14,13 +17,20 @@ export const DEFAULT_SERVER = join(REPO_ROOT, "packages/server/dist/main.js");
  */
 export interface Portcullis {
   readonly publicUrl: string;
-  /** Starts the server and waits until `GET /readyz` answers 200. */
-  start(): Promise<Target>;
+  /**
+   * Starts the server and waits until `GET /readyz` answers 200. `env` changes settings for one
+   * run: a non-default setting is measured as a row of its own, named for it.
+   */
+  start(env?: Record<string, string>): Promise<Target>;
   /** Removes the data folder (stop the server first). */
   dispose(): void;
 }
 
-/** `extraEnv` overrides the defaults, e.g. `DATABASE_URL` and `REDIS_URL` from lib/stores.ts. */
+/**
+ * Portcullis as a user runs it in production, with the settings it cannot run without here and
+ * rate limits off, otherwise its defaults (the access log included). `extraEnv` names the stores,
+ * e.g. `DATABASE_URL` and `REDIS_URL` from lib/stores.ts.
+ */
 export async function preparePortcullis(
   serverPath: string,
   verbose: boolean,
@@ -44,14 +54,21 @@ export async function preparePortcullis(
     PORTCULLIS_LOGIN_RATE_LIMIT: "off",
     PORTCULLIS_RATE_LIMIT: "off",
     NODE_ENV: "production",
-    PORTCULLIS_LOG_LEVEL: "warn",
     // Production refuses to start without a way to deliver mail; the outbox is a folder of JSON files.
     PORTCULLIS_MAIL_OUTBOX: join(dir, "outbox"),
     ...extraEnv,
   };
   return {
     publicUrl,
-    start: () => startTarget({ name: "portcullis", args: [main], port, verbose, readyTries: 600, env }),
+    start: (extra = {}) =>
+      startTarget({
+        name: "portcullis",
+        args: [main],
+        port,
+        verbose,
+        readyTries: 600,
+        env: { ...env, ...extra },
+      }),
     dispose: () => removeTmpDir(dir),
   };
 }

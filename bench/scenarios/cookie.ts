@@ -3,7 +3,8 @@
 //   (b) Better Auth on SQLite (better-sqlite3): GET /api/auth/get-session;
 //   (c) the same with Better Auth's `session.cookieCache`;
 //   (d) Portcullis on SQLite, cookie transport: GET /v1/me;
-//   (e) Portcullis on PostgreSQL + Redis, cookie transport: GET /v1/me.
+//   (e) Portcullis on PostgreSQL + Redis, cookie transport: GET /v1/me;
+// plus (d) with its access log off, the one non-default row, to show what logging costs.
 // Each measurement starts its target in a fresh process, signs in, checks that the cookie
 // authenticates and that no cookie or a garbled one does not, warms up, measures, checks the
 // cookie again and stops the target: no two targets ever run at once. With several rounds, each
@@ -23,7 +24,13 @@ import {
 import { commandTicks, cpuSnapshot } from "../lib/cpu.js";
 import { DISTURBED, ms, otherCpu, rate, ratioCheck, type TargetCheck, table, times } from "../lib/format.js";
 import { describeStatuses, type LoadResult, runLoad } from "../lib/load.js";
-import { type Credentials, type Portcullis, preparePortcullis, registerUser } from "../lib/portcullis.js";
+import {
+  type Credentials,
+  LOGGING_OFF,
+  type Portcullis,
+  preparePortcullis,
+  registerUser,
+} from "../lib/portcullis.js";
 import { median, ratios } from "../lib/stats.js";
 import { createSharedStores, deleteRedisKeys, REDIS_URL, type SharedStores } from "../lib/stores.js";
 import type { BenchOptions, ScenarioReport } from "./types.js";
@@ -181,7 +188,12 @@ async function startBaseline(label: string, file: string, env: Record<string, st
   });
 }
 
-function portcullisTarget(name: string, pc: Portcullis, services: string[]): CookieTarget {
+function portcullisTarget(
+  name: string,
+  pc: Portcullis,
+  services: string[],
+  env?: Record<string, string>,
+): CookieTarget {
   let creds: Credentials | undefined;
   return {
     name,
@@ -189,7 +201,7 @@ function portcullisTarget(name: string, pc: Portcullis, services: string[]): Coo
     answers: "status",
     services,
     async start() {
-      const target = await pc.start();
+      const target = await pc.start(env);
       try {
         creds ??= await registerUser(target.baseUrl, "cookie");
         const signed = await signIn(
@@ -281,10 +293,16 @@ export async function runCookie(options: BenchOptions): Promise<ScenarioReport> 
       betterAuthTarget("Better Auth get-session (SQLite)", dir, false, options.verbose),
       betterAuthTarget("Better Auth get-session, cookieCache", dir, true, options.verbose),
     ];
+    /** Portcullis as users get it, and the same with logging off. */
+    let loggingPair: [CookieTarget, CookieTarget] | undefined;
     if (options.portcullis) {
       const sqlite = await preparePortcullis(options.server, options.verbose);
       disposers.push(() => sqlite.dispose());
-      targets.push(portcullisTarget("Portcullis cookie (SQLite)", sqlite, []));
+      loggingPair = [
+        portcullisTarget("Portcullis cookie (SQLite)", sqlite, []),
+        portcullisTarget("Portcullis cookie (SQLite), logging off", sqlite, [], LOGGING_OFF),
+      ];
+      targets.push(...loggingPair);
       const stores: SharedStores = await createSharedStores();
       disposers.push(() => stores.drop());
       const shared = await preparePortcullis(options.server, options.verbose, stores.env);
@@ -331,7 +349,8 @@ export async function runCookie(options: BenchOptions): Promise<ScenarioReport> 
 
     const checks: TargetCheck[] = [];
     for (const [i, t] of targets.entries()) {
-      if (i < 3) continue;
+      // The logging-off row is there for comparison: the targets judge what users get.
+      if (i < 3 || t === loggingPair?.[1]) continue;
       const own = rps(i);
       for (const [wanted, base, baseName] of [
         [3, classicRps, "express-session + connect-redis"],
@@ -348,6 +367,19 @@ export async function runCookie(options: BenchOptions): Promise<ScenarioReport> 
           ),
         );
       }
+    }
+    if (loggingPair) {
+      const own = rps(targets.indexOf(loggingPair[0]));
+      const off = rps(targets.indexOf(loggingPair[1]));
+      checks.push(
+        ratioCheck(
+          `${loggingPair[0].name} with its defaults ≥ 90% of it with logging off (PORTCULLIS_ACCESS_LOG=off)`,
+          ratios(own, off),
+          "≥",
+          0.9,
+          `${rate(median(own))} vs ${rate(median(off))} req/s`,
+        ),
+      );
     }
     notes.push(
       'Better Auth answers get-session with 200 `null` when there is no session: for it, "refused" in the ' +

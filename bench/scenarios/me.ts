@@ -2,7 +2,8 @@
 //   (a) bare node:http + node:crypto verify with a cached KeyObject (the practical limit),
 //   (b) Express 5 + jsonwebtoken given a KeyObject (the classic stack, its best case),
 //   (c) Portcullis,
-// plus Portcullis again with more distinct tokens than its verified-token cache holds.
+// plus Portcullis with its access log off (the one non-default row, to show what logging costs)
+// and Portcullis again with more distinct tokens than its verified-token cache holds.
 // All verify tokens issued by Portcullis, with the key from its JWKS. Each measurement starts its
 // target in a fresh process, warms it up, measures, and stops it: no two targets ever run at once.
 // With several rounds, each round measures every target once, in the same order.
@@ -13,6 +14,7 @@ import { warmThenMeasure } from "../lib/load.js";
 import {
   fetchJwks,
   getStatus,
+  LOGGING_OFF,
   login,
   mintTokens,
   type Portcullis,
@@ -159,18 +161,28 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
       },
     ];
     const pc = server;
+    let hot: Series | undefined;
+    let quiet: Series | undefined;
+    let cold: Series | undefined;
     if (pc) {
-      series.push({
+      hot = {
         name: "Portcullis (one token)",
         samples: [],
         run: async (label) => measure(await pc.start(), [token], options, label),
-      });
+      };
+      quiet = {
+        name: "Portcullis (one token), logging off",
+        samples: [],
+        run: async (label) => measure(await pc.start(LOGGING_OFF), [token], options, label),
+      };
+      series.push(hot, quiet);
       if (coldTokens.length > 0) {
-        series.push({
+        cold = {
           name: `Portcullis (${coldTokens.length} tokens round-robin)`,
           samples: [],
           run: async (label) => measure(await pc.start(), coldTokens, options, label),
-        });
+        };
+        series.push(cold);
       }
     }
 
@@ -181,7 +193,7 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
       }
     }
 
-    const [bare, classic, hot, cold] = series;
+    const [bare, classic] = series;
     const bareRps = seriesRps(bare);
     const classicRps = seriesRps(classic);
     const body = series.map((s) => seriesRow(s, bareRps, classicRps, options.rounds));
@@ -208,6 +220,19 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
           "≥",
           1.4,
           `${rate(median(own))} vs ${rate(median(classicRps))} req/s`,
+        ),
+      );
+    }
+    if (hot && quiet) {
+      const own = seriesRps(hot);
+      const off = seriesRps(quiet);
+      checks.push(
+        ratioCheck(
+          "Portcullis with its defaults ≥ 90% of Portcullis with logging off (PORTCULLIS_ACCESS_LOG=off)",
+          ratios(own, off),
+          "≥",
+          0.9,
+          `${rate(median(own))} vs ${rate(median(off))} req/s`,
         ),
       );
     }

@@ -36,7 +36,6 @@ async function deploy(
     PORTCULLIS_PUBLIC_URL: "http://127.0.0.1",
     PORTCULLIS_LOGIN_RATE_LIMIT: "off",
     PORTCULLIS_RATE_LIMIT: "off",
-    PORTCULLIS_LOG_LEVEL: "warn",
     PORTCULLIS_MAIL_OUTBOX: join(dir, "outbox"),
   };
   let stores: SharedStores | undefined;

@@ -184,8 +184,8 @@ export function createRoleGuard(
 }
 
 /**
- * The scope guard: null when the credential carries every one of `scopes`. A session's token
- * (no `scope` claim, `auth.scopes === null`) acts with the user's full authority and passes.
+ * The scope guard: null when the credential carries every one of `scopes`. Scopes fail closed
+ * (API.md "Scopes fail closed"): a token without a `scope` claim carries none and is refused.
  */
 export function createScopeGuard(
   scopes: readonly string[],
@@ -203,7 +203,7 @@ export function createScopeGuard(
   return (auth) => {
     if (auth == null) return unauthenticated;
     const granted = auth.scopes;
-    if (granted === null || scopes.every((scope) => granted.includes(scope))) return null;
+    if (scopes.every((scope) => granted.includes(scope))) return null;
     return insufficient[auth.via === "apiKey" ? "ApiKey" : "Bearer"];
   };
 }

@@ -135,8 +135,9 @@ export function authorize(...roles: string[]): PortcullisHook {
 }
 
 /**
- * Lets the request through when the credential carries every one of `scopes` (a session's token
- * carries none and acts with the user's full authority); otherwise 403 `insufficient_scope`.
+ * Lets the request through when the credential carries every one of `scopes`; otherwise 403
+ * `insufficient_scope`. Scopes fail closed: a token without a `scope` claim carries none (it
+ * passes role guards only); a session's token carries the scopes its roles grant at Portcullis.
  */
 export function requireScopes(...scopes: string[]): PortcullisHook {
   const guard = createScopeGuard(scopes);

@@ -31,7 +31,10 @@ export interface AccessTokenClaims {
   /** RFC 8176 values: `pwd`, `otp`, `hwk`, `mfa`. */
   readonly amr: readonly string[];
   readonly auth_time: number;
-  /** Space-separated; absent on a session's token (which acts with the user's full authority). */
+  /**
+   * Space-separated. A session's token carries the scopes its user's roles grant at Portcullis
+   * (`PORTCULLIS_ROLE_SCOPES`; an empty string for none); a token without it carries no scopes.
+   */
   readonly scope?: string;
   readonly [claim: string]: unknown;
 }
@@ -56,11 +59,11 @@ interface AuthBase {
   readonly userId: string;
   readonly roles: readonly string[];
   /**
-   * The scopes the credential is restricted to, or `null` for a session's access token, which
-   * acts with the user's full authority (Portcullis's model: only API keys and tokens with a
-   * `scope` claim are restricted). `requireScopes` lets `null` through.
+   * The scopes the credential carries: a token's `scope` claim split (none when it has no such
+   * claim), or an API key's scopes. `requireScopes` lets a caller through only with every scope
+   * it names (scopes fail closed).
    */
-  readonly scopes: readonly string[] | null;
+  readonly scopes: readonly string[];
   readonly amr: readonly string[];
   /** Seconds since the epoch of the last interactive authentication (an API key: its creation). */
   readonly authTime: number;
@@ -87,8 +90,9 @@ export type PortcullisAuth = TokenAuth | ApiKeyAuth;
 /** Receives what the middleware could not do (a JWKS fetch, Redis, introspection); never secrets. */
 export type ErrorReporter = (error: unknown, context: string) => void;
 
-/** `"a b"` → `["a", "b"]`. */
-export function parseScope(scope: string): string[] {
+/** `"a b"` → `["a", "b"]`; an absent claim carries no scopes. */
+export function parseScope(scope: string | undefined): string[] {
+  if (scope === undefined) return [];
   return scope.split(" ").filter((part) => part !== "");
 }
 

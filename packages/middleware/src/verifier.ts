@@ -223,7 +223,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       userId: claims.sub,
       sessionId: claims.sid,
       roles: claims.roles,
-      scopes: claims.scope === undefined ? null : parseScope(claims.scope),
+      scopes: parseScope(claims.scope),
       amr: claims.amr,
       authTime: claims.auth_time,
       claims,

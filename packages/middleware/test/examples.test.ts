@@ -4,9 +4,10 @@
  * Portcullis vouches for: a valid access token for its audience and issuer (also one signed by a
  * key rotated in after the service started), an API key Portcullis says is live; and refuses the
  * rest with Portcullis's problem codes and RFC 6750 challenges — missing or garbled headers,
- * expired tokens, another audience or issuer, a role or a scope the caller lacks. Without the
- * revocation bus a revoked session's token lives until `exp` (documented); with it, see
- * `revocation.bus.test.ts`.
+ * expired tokens, another audience or issuer, a role or a scope the caller lacks (scopes fail
+ * closed: a session's token carries the scopes its roles grant at Portcullis, one without a
+ * `scope` claim carries none). Without the revocation bus a revoked session's token lives until
+ * `exp` (documented); with it, see `revocation.bus.test.ts`.
  */
 import { decodeJwt, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,7 +59,10 @@ describe.each(EXAMPLES)("the %s example against a running Portcullis", (_name, c
   }
 
   beforeAll(async () => {
-    const started = await startPortcullis(clock);
+    const started = await startPortcullis(clock, {
+      PORTCULLIS_ROLES: "analyst",
+      PORTCULLIS_ROLE_SCOPES: "user=events:read;admin=admin:read admin:write;analyst=reports:read",
+    });
     portcullis = started.portcullis;
     admin = started.admin;
     example = createExample({
@@ -86,7 +90,7 @@ describe.each(EXAMPLES)("the %s example against a running Portcullis", (_name, c
       via: "token",
       sessionId: decodeJwt(user.accessToken).sid,
       roles: ["user"],
-      scopes: null,
+      scopes: ["events:read"],
     });
     // The scheme is case-insensitive (RFC 7235 §2.1); RFC 6750 §2.1 allows several spaces.
     for (const authorization of [`bearer ${user.accessToken}`, `Bearer   ${user.accessToken}`])
@@ -173,7 +177,7 @@ describe.each(EXAMPLES)("the %s example against a running Portcullis", (_name, c
     expectProblem(await call("/me", bearer(user.accessToken)), 401, "invalid_token");
   });
 
-  it("guards a route by role", async () => {
+  it("guards a route by role, which a token without a scope claim passes", async () => {
     const user = await createSignedInUser(portcullis);
     const refused = expectProblem(
       await call("/admin/stats", bearer(user.accessToken)),
@@ -184,11 +188,34 @@ describe.each(EXAMPLES)("the %s example against a running Portcullis", (_name, c
     const signedInAdmin = await createAdmin(portcullis);
     expect((await call("/admin/stats", bearer(signedInAdmin.accessToken))).body).toEqual({ orders: 42 });
     expect(admin.user.roles).toContain("admin");
+    const unscoped = await mint(portcullis, signedInAdmin.accessToken, { scope: undefined });
+    expect(decodeJwt(unscoped).scope).toBeUndefined();
+    expect((await call("/admin/stats", bearer(unscoped))).body).toEqual({ orders: 42 });
   });
 
-  it("guards a route by scope: a session's token is unrestricted, a scoped token or key needs the scope", async () => {
+  it("guards a route by scope, failing closed: a token or key passes only with the scope", async () => {
+    // A plain user's session (the role a registrant gets) carries events:read, not reports:read.
     const user = await createSignedInUser(portcullis);
-    expect((await call("/reports", bearer(user.accessToken))).status).toBe(200);
+    expect(decodeJwt(user.accessToken).scope).toBe("events:read");
+    const session = expectProblem(
+      await call("/reports", bearer(user.accessToken)),
+      403,
+      "insufficient_scope",
+    );
+    expect(session.headers.get("www-authenticate")).toBe(
+      'Bearer error="insufficient_scope", scope="reports:read"',
+    );
+    // No scope claim at all: no scopes.
+    const noScopeClaim = await mint(portcullis, user.accessToken, { scope: undefined });
+    expectProblem(await call("/reports", bearer(noScopeClaim)), 403, "insufficient_scope");
+    // A role that PORTCULLIS_ROLE_SCOPES grants reports:read to.
+    const analyst = await createSignedInUser(portcullis, ["user", "analyst"]);
+    const granted = await call("/reports", bearer(analyst.accessToken));
+    expect(granted.status, JSON.stringify(granted.body)).toBe(200);
+    expect(granted.body.caller).toMatchObject({
+      roles: ["user", "analyst"],
+      scopes: ["events:read", "reports:read"],
+    });
 
     const wrongScope = await mint(portcullis, user.accessToken, { scope: "orders:read" });
     const refused = expectProblem(await call("/reports", bearer(wrongScope)), 403, "insufficient_scope");

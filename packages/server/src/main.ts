@@ -1,4 +1,7 @@
-/** `npm start`: load the configuration, start the server, stop cleanly on SIGINT/SIGTERM. */
+/**
+ * `npm start`: load the configuration, start the server, stop cleanly on SIGINT/SIGTERM. Log
+ * lines are buffered; closing the server writes them out, and so does a crash before it exits.
+ */
 import { ConfigError, loadConfig } from "./config/config.js";
 import { createServer } from "./index.js";
 
@@ -14,10 +17,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await createServer(config);
-  for (const warning of config.warnings) server.app.log.warn(warning);
-  const address = await server.listen();
-  server.app.log.info(`Portcullis is listening on ${address} (public URL ${server.config.publicUrl})`);
-
+  // Nothing is in a known state after an uncaught exception: log it, write out the buffered lines
+  // synchronously (we exit at once), and leave the restart to the supervisor.
+  process.on("uncaughtException", (error) => {
+    server.app.log.fatal({ err: error }, "uncaught exception, exiting");
+    server.flushLogs();
+    process.exit(1);
+  });
+  // Before the server says it listens: whoever waits for that line may stop it at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -25,11 +32,20 @@ async function main(): Promise<void> {
     server.app.log.info(`${signal} received, closing`);
     server.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, "closing failed");
+        server.flushLogs();
+        process.exit(1);
+      },
     );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  for (const warning of config.warnings) server.app.log.warn(warning);
+  const address = await server.listen();
+  server.app.log.info(`Portcullis is listening on ${address} (public URL ${server.config.publicUrl})`);
+  // Whoever started it sees that at once, not with the next batch of lines.
+  server.flushLogs();
 }
 
 main().catch((error: unknown) => {

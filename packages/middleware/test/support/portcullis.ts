@@ -96,8 +96,15 @@ export interface RunningPortcullis {
   introspectionKey: string;
 }
 
-export async function startPortcullis(clock: ManualClock): Promise<RunningPortcullis> {
-  const portcullis = await createTestApp({ clock, env: { PORTCULLIS_INTROSPECTION_RATE_LIMIT: "off" } });
+/** `env` adds to (or overrides) the test app's configuration, e.g. PORTCULLIS_ROLE_SCOPES. */
+export async function startPortcullis(
+  clock: ManualClock,
+  env: Record<string, string> = {},
+): Promise<RunningPortcullis> {
+  const portcullis = await createTestApp({
+    clock,
+    env: { PORTCULLIS_INTROSPECTION_RATE_LIMIT: "off", ...env },
+  });
   await portcullis.app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = portcullis.app.server.address() as AddressInfo;
   const admin = await createAdmin(portcullis);
@@ -107,10 +114,10 @@ export async function startPortcullis(clock: ManualClock): Promise<RunningPortcu
   return { portcullis, url: `http://127.0.0.1:${port}`, admin, introspectionKey };
 }
 
-/** A token signed with Portcullis's own current key, with the claims of `like` changed. */
+/** A token signed with Portcullis's own current key, with the claims of `like` changed (undefined removes one). */
 export function mint(portcullis: TestApp, like: string, changes: Record<string, unknown>): Promise<string> {
   const { kid, alg, key } = portcullis.services.keyRing.signingKey();
-  return new SignJWT({ ...decodeJwt(like), ...changes })
-    .setProtectedHeader({ alg, kid, typ: "at+jwt" })
-    .sign(key);
+  const claims: Record<string, unknown> = { ...decodeJwt(like), ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete claims[name];
+  return new SignJWT(claims).setProtectedHeader({ alg, kid, typ: "at+jwt" }).sign(key);
 }

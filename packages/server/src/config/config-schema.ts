@@ -162,7 +162,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-change-attempt`, `account-deleted`; `{{placeholders}}` as in the README. Checked at start.",
+        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-changed`, `email-change-attempt`, `identity-linked`, `identities-unlinked`, `account-deleted`; `{{placeholders}}` as in the README. Checked at start.",
     }),
   ),
   PORTCULLIS_REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal("false"), Type.Literal("true")], {
@@ -220,6 +220,12 @@ export const ConfigSchema = Type.Object({
         "Roles beyond the built-in `user` and `admin`, comma-separated (`editor,billing`): lower-case letters, digits, `_ : -`. The admin API grants only known roles.",
     }),
   ),
+  PORTCULLIS_ROLE_SCOPES: Type.String({
+    maxLength: 8192,
+    default: "user=events:read;admin=admin:read admin:write",
+    description:
+      "The scopes each role grants a session, `role=scope scope;role=scope` (`admin=admin:read admin:write;support=admin:read`). Scope guards fail closed: a credential passes `requireScopes` only with every scope named, and one without a `scope` claim has none. A session's access token carries in `scope` the union of its roles' scopes (sorted; empty when they grant none), fixed when issued — a refresh takes the roles the user holds then; a cookie session gets its owner's current roles' scopes; a role with no entry grants none. Roles must be known (`user`, `admin`, `PORTCULLIS_ROLES`), scopes are tokens like those of API keys, and `introspect` (for API keys of resource servers, which sessions never use) may go to `admin` only. The default keeps Portcullis's own routes working for sessions: `GET /v1/me/events` for every user, the admin API for administrators. Replacing it replaces all of it.",
+  }),
   PORTCULLIS_AUDIT_RETENTION: Type.String({
     pattern: "^(off|[1-9][0-9]*(s|m|h|d))$",
     default: "365d",
@@ -263,6 +269,11 @@ export const ConfigSchema = Type.Object({
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
     { default: "info", description: "Log level (pino)." },
   ),
+  PORTCULLIS_ACCESS_LOG: Type.Union([Type.Literal("off"), Type.Literal("errors"), Type.Literal("all")], {
+    default: "all",
+    description:
+      "Access log: one line per request, at level `info`, with the method, the route pattern (never the URL or its query), status, duration, request id, and the user and session ids when known; no headers or bodies. `errors`: only answers with status ≥ 400. `off`: none. Lines are JSON (readable text in development on a terminal), written in batches at least once a second and at shutdown.",
+  }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;

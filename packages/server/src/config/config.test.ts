@@ -47,10 +47,12 @@ describe("loadConfig › defaults", () => {
       hashConcurrency: undefined,
       hashQueue: 64,
       roles: ["user", "admin"],
+      roleScopes: { user: ["events:read"], admin: ["admin:read", "admin:write"] },
       oauthProviders: [],
       redirectAllowlist: ["http://localhost:3000"],
       auditRetentionSeconds: 365 * 86_400,
       logLevel: "info",
+      accessLog: "all",
       ui: {
         productName: "Portcullis",
         logo: undefined,
@@ -165,6 +167,7 @@ describe("loadConfig › invalid values", () => {
     ["NODE_ENV", "staging"],
     ["DATABASE_URL", "mysql://db.example.com/portcullis"],
     ["PORTCULLIS_LOG_LEVEL", "loud"],
+    ["PORTCULLIS_ACCESS_LOG", "some"],
     ["PORTCULLIS_TRUST_PROXY", "true"],
   ])("refuses %s=%j, naming the variable", (name, value) => {
     const error = refusal({ [name]: value });

@@ -5,9 +5,10 @@
  */
 import { isIP } from "node:net";
 import { Value } from "@sinclair/typebox/value";
-import { knownRoles } from "../domain/authz/roles.js";
+import type { RoleScopes } from "../domain/authz/scopes.js";
 import type { OAuthProviderSettings } from "../domain/oauth/providers.js";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
+import { configuredRoles, readRoleScopes } from "./authz-config.js";
 import { ConfigSchema, type RawConfig } from "./config-schema.js";
 import { readSocialLoginConfig, type SocialLoginConfig } from "./social-login-config.js";
 import { resolveWebAuthnSettings, type WebAuthnSettings, webauthnOriginProblems } from "./webauthn-config.js";
@@ -61,6 +62,8 @@ export interface Config {
   readonly hashQueue: number;
   /** Every role that may be granted: `user`, `admin`, then those of `PORTCULLIS_ROLES`. */
   readonly roles: readonly string[];
+  /** PORTCULLIS_ROLE_SCOPES: the scopes each role grants a session (a role without an entry, none). */
+  readonly roleScopes: RoleScopes;
   /** Social-login providers (`PORTCULLIS_OAUTH_<ID>_*`), sorted by id. */
   readonly oauthProviders: readonly OAuthProviderSettings[];
   /** PORTCULLIS_REDIRECT_ALLOWLIST entries (default: the public URL's origin). */
@@ -68,6 +71,8 @@ export interface Config {
   /** Audit events older than this are pruned; null keeps them forever. */
   readonly auditRetentionSeconds: number | null;
   readonly logLevel: string;
+  /** PORTCULLIS_ACCESS_LOG: which requests get an access-log line. */
+  readonly accessLog: "off" | "errors" | "all";
   /** The pages for people: branding and the operator's overrides. */
   readonly ui: UiSettings;
   /** Cookies get `Secure` and the `__Host-` prefix when the public URL is https. */
@@ -234,6 +239,10 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
   }
   if (valid("PORTCULLIS_PUBLIC_URL", "PORTCULLIS_WEBAUTHN_ORIGINS"))
     problems.push(...webauthnOriginProblems(raw));
+  if (valid("PORTCULLIS_ROLE_SCOPES")) {
+    const roles = valid("PORTCULLIS_ROLES") ? configuredRoles(raw) : null;
+    problems.push(...readRoleScopes(raw.PORTCULLIS_ROLE_SCOPES, roles).problems);
+  }
   if (valid("PORTCULLIS_TRUST_PROXY")) {
     const setting = parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY);
     const bad = Array.isArray(setting) ? setting.filter((entry) => !isAddressOrRange(entry)) : [];
@@ -306,19 +315,14 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     trustProxy: parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY),
     hashConcurrency: raw.PORTCULLIS_HASH_CONCURRENCY,
     hashQueue: raw.PORTCULLIS_HASH_QUEUE,
-    roles: Object.freeze(
-      knownRoles(
-        (raw.PORTCULLIS_ROLES ?? "")
-          .split(",")
-          .map((role) => role.trim())
-          .filter((role) => role !== ""),
-      ),
-    ),
+    roles: Object.freeze(configuredRoles(raw)),
+    roleScopes: readRoleScopes(raw.PORTCULLIS_ROLE_SCOPES, null).roleScopes,
     oauthProviders: social.oauthProviders,
     redirectAllowlist: social.redirectAllowlist,
     auditRetentionSeconds:
       raw.PORTCULLIS_AUDIT_RETENTION === "off" ? null : parseDuration(raw.PORTCULLIS_AUDIT_RETENTION),
     logLevel: raw.PORTCULLIS_LOG_LEVEL,
+    accessLog: raw.PORTCULLIS_ACCESS_LOG,
     ui: Object.freeze({
       productName: raw.PORTCULLIS_BRAND_NAME,
       logo: raw.PORTCULLIS_BRAND_LOGO,

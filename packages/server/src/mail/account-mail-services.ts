@@ -9,6 +9,7 @@ import type { Config } from "../config/config.js";
 import type { Clock } from "../domain/clock.js";
 import { type AccountMailer, createAccountMailer } from "../domain/mail/account-mailer.js";
 import { type AccountNotifier, createAccountNotifier } from "../domain/notifications/account-notifier.js";
+import { createUnprovenIdentities } from "../domain/oauth/unproven-identities.js";
 import type { PasswordHasher } from "../domain/passwords/password-hasher.js";
 import type { PasswordPolicy } from "../domain/passwords/password-policy.js";
 import type { Persistence } from "../domain/persistence.js";
@@ -81,12 +82,15 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
   const signal = { wake: () => {} };
   const mailer = createAccountMailer({ composer, clock, onQueued: () => signal.wake() });
   const notifier = createAccountNotifier({ mailer, clock });
+  const unprovenIdentities = createUnprovenIdentities({ clock, mailer });
   const emailVerification = createEmailVerificationService({
     persistence,
     clock,
     mailer,
     publicUrl: config.publicUrl,
     perAddress,
+    unprovenIdentities,
+    sessions: deps.sessions,
   });
   const emailChange = createEmailChangeService({
     persistence,
@@ -103,6 +107,7 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
     sessions: deps.sessions,
     mailer,
     notifier,
+    unprovenIdentities,
     publicUrl: config.publicUrl,
     perAddress,
     onRequested: () => signal.wake(),

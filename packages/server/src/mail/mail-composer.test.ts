@@ -52,6 +52,25 @@ const INTENTS: Record<MailKind, MailIntent> = {
     origin,
   },
   email_change_attempt: { kind: "email_change_attempt", to: "ada@example.com", origin },
+  email_changed: {
+    kind: "email_changed",
+    to: "ada@example.com",
+    newEmail: "ada.lovelace@example.org",
+    origin,
+  },
+  identity_linked: {
+    kind: "identity_linked",
+    to: "ada@example.com",
+    provider: "google",
+    providerEmail: "ada.l@gmail.example",
+    origin,
+  },
+  identities_unlinked: {
+    kind: "identities_unlinked",
+    to: "ada@example.com",
+    providers: ["google (ada@example.com)", "github (ada@example.com)"],
+    origin,
+  },
   account_deleted: { kind: "account_deleted", to: "ada@example.com", origin },
 };
 
@@ -103,6 +122,36 @@ describe("built-in templates", () => {
     const confirmation = composer().compose(INTENTS.email_change);
     expect(confirmation.text).toContain(`${PUBLIC_URL}/confirm-email-change?token=abc_DEF-123`);
     expect(confirmation.text).toContain("expires in 1 hour");
+  });
+
+  it("tells the old address where the account moved once the change is confirmed", () => {
+    const mail = composer().compose(INTENTS.email_changed);
+    expect(mail.subject).toBe("The email address of your Portcullis account was changed");
+    expect(mail.text).toContain("was changed to ada.lovelace@example.org");
+    expect(mail.text).not.toContain("token=");
+  });
+
+  it("names the provider and the address it gave in the link notice, and says so when it gave none", () => {
+    const mail = composer().compose(INTENTS.identity_linked);
+    expect(mail.subject).toBe("A google sign-in was connected to your Portcullis account");
+    expect(mail.text).toContain("A google account (ada.l@gmail.example) was connected");
+    const none = composer().compose({ ...INTENTS.identity_linked, providerEmail: null } as MailIntent);
+    expect(none.text).toContain("(no address given)");
+  });
+
+  it("lists every unlinked identity in one notice", () => {
+    const mail = composer().compose(INTENTS.identities_unlinked);
+    expect(mail.text).toContain("google (ada@example.com), github (ada@example.com)");
+    expect(mail.html).toContain("google (ada@example.com), github (ada@example.com)");
+  });
+
+  it("escapes the address a provider gave, which anyone may choose", () => {
+    const mail = composer().compose({
+      ...INTENTS.identity_linked,
+      providerEmail: '"<img src=x>"@evil.example',
+    } as MailIntent);
+    expect(mail.html).toContain("&quot;&lt;img src=x&gt;&quot;@evil.example");
+    expect(mail.html).not.toContain("<img");
   });
 
   it("says when and from where, in UTC", () => {

@@ -188,7 +188,17 @@ export function createMailComposer(options: MailComposerOptions): MailComposer {
           expiresIn: describeDuration(intent.expiresAt - options.clock.now()),
         };
       case "email_change_notice":
+      case "email_changed":
         return { ...common, ...originValues(intent.origin), newEmail: intent.newEmail };
+      case "identity_linked":
+        return {
+          ...common,
+          ...originValues(intent.origin),
+          provider: intent.provider,
+          providerEmail: intent.providerEmail ?? "no address given",
+        };
+      case "identities_unlinked":
+        return { ...common, ...originValues(intent.origin), providers: intent.providers.join(", ") };
       case "password_changed":
       case "new_sign_in":
       case "registration_attempt":

@@ -27,6 +27,9 @@ export const KIND_VARIABLES: Record<MailKind, readonly string[]> = {
   email_change: ["link", "expiresIn", "time", "ip", "userAgent"],
   email_change_notice: ["newEmail", "time", "ip", "userAgent"],
   email_change_attempt: ["time", "ip", "userAgent"],
+  email_changed: ["newEmail", "time", "ip", "userAgent"],
+  identity_linked: ["provider", "providerEmail", "time", "ip", "userAgent"],
+  identities_unlinked: ["providers", "time", "ip", "userAgent"],
   account_deleted: ["time", "ip", "userAgent"],
 };
 
@@ -41,6 +44,9 @@ export const KIND_FILE_STEMS: Record<MailKind, string> = {
   email_change: "email-change",
   email_change_notice: "email-change-notice",
   email_change_attempt: "email-change-attempt",
+  email_changed: "email-changed",
+  identity_linked: "identity-linked",
+  identities_unlinked: "identities-unlinked",
   account_deleted: "account-deleted",
 };
 
@@ -276,6 +282,72 @@ ${FOOTER_TEXT}
 <p>Someone signed in to another {{productName}} account asked to change its email address to {{email}}, which already belongs to your account. Nothing was changed: your account keeps this address.</p>
 ${ORIGIN_HTML}
 <p>If this was you, sign in to the account for {{email}} instead. If it was not, you can ignore this message.</p>`,
+    ),
+  },
+  email_changed: {
+    subject: "The email address of your {{productName}} account was changed",
+    text: `Hello,
+
+The email address of the {{productName}} account that was registered with {{email}} was changed to {{newEmail}}: the change was confirmed from the new address. From now on, mail about the account goes there and {{email}} no longer signs in.
+
+${ORIGIN_TEXT}
+
+If this was you, there is nothing to do. If it was not, contact your administrator at once: someone signed in to your account and moved it to an address you do not own.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Your email address was changed",
+      `<h1 style="font-size:22px">Your email address was changed</h1>
+<p>The email address of the {{productName}} account that was registered with {{email}} was changed to {{newEmail}}: the change was confirmed from the new address. From now on, mail about the account goes there and {{email}} no longer signs in.</p>
+${ORIGIN_HTML}
+<p>If this was you, there is nothing to do. If it was not, contact your administrator at once: someone signed in to your account and moved it to an address you do not own.</p>`,
+    ),
+  },
+  identity_linked: {
+    subject: "A {{provider}} sign-in was connected to your {{productName}} account",
+    text: `Hello,
+
+A {{provider}} account ({{providerEmail}}) was connected to the {{productName}} account for {{email}}. Whoever controls that {{provider}} account can now sign in to yours with it.
+
+${ORIGIN_TEXT}
+
+If this was you (you signed up or signed in with {{provider}}, or connected it in your account settings), there is nothing to do. If it was not, reset your password at {{publicUrl}}: when you do, sign-in methods connected before your address was confirmed are removed and every device is signed out. Then review the connected accounts in your account settings.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "A sign-in method was connected to your account",
+      `<h1 style="font-size:22px">A sign-in method was connected to your account</h1>
+<p>A {{provider}} account ({{providerEmail}}) was connected to the {{productName}} account for {{email}}. Whoever controls that {{provider}} account can now sign in to yours with it.</p>
+${ORIGIN_HTML}
+<p>If this was you (you signed up or signed in with {{provider}}, or connected it in your account settings), there is nothing to do. If it was not, reset your password at <a href="{{publicUrl}}" style="color:#1f4fd1">{{publicUrl}}</a>: when you do, sign-in methods connected before your address was confirmed are removed and every device is signed out. Then review the connected accounts in your account settings.</p>`,
+    ),
+  },
+  identities_unlinked: {
+    subject: "Sign-in methods were removed from your {{productName}} account",
+    text: `Hello,
+
+You just showed that {{email}} is yours, with a link we mailed to it. Before that, these sign-in methods had been connected to the {{productName}} account for this address, while nobody had yet shown the address belonged to them:
+
+{{providers}}
+
+Anyone can claim an address at some providers, so we removed them and signed every device out.
+
+${ORIGIN_TEXT}
+
+If you connected them yourself, sign in and connect them again in your account settings (an account without a password gets one with "Forgot password" at {{publicUrl}}). If you did not, someone else had prepared a way into your account, and it is now closed.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "Sign-in methods were removed from your account",
+      `<h1 style="font-size:22px">Sign-in methods were removed from your account</h1>
+<p>You just showed that {{email}} is yours, with a link we mailed to it. Before that, these sign-in methods had been connected to the {{productName}} account for this address, while nobody had yet shown the address belonged to them:</p>
+<p>{{providers}}</p>
+<p>Anyone can claim an address at some providers, so we removed them and signed every device out.</p>
+${ORIGIN_HTML}
+<p>If you connected them yourself, sign in and connect them again in your account settings (an account without a password gets one with “Forgot password” at <a href="{{publicUrl}}" style="color:#1f4fd1">{{publicUrl}}</a>). If you did not, someone else had prepared a way into your account, and it is now closed.</p>`,
     ),
   },
   account_deleted: {

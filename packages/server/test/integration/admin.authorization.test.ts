@@ -201,13 +201,18 @@ describe("admin API › role and scope guards", () => {
     expectProblem(await send(t, "GET", "/v1/admin/users", again.headers), 403, "insufficient_role");
   });
 
-  it("keeps a user signed in when a role is only added; the next login carries it", async () => {
+  it("revokes the sessions when a role is added too; the next login carries it", async () => {
     const promoted = await createSignedInUser(t);
     const patched = await send(t, "PATCH", `/v1/admin/users/${promoted.user.id}`, admin.headers, {
       roles: ["user", "admin"],
     });
     expect(patched.statusCode, patched.body).toBe(200);
-    expect((await send(t, "GET", "/v1/me", promoted.headers)).statusCode).toBe(200);
+    expectProblem(await send(t, "GET", "/v1/me", promoted.headers), 401, "invalid_token");
+    expectProblem(
+      await t.post("/v1/auth/refresh", { refreshToken: promoted.refreshToken }),
+      401,
+      "invalid_refresh_token",
+    );
     const again = await loginAs(t, promoted.email);
     expect(again.user.roles).toEqual(["user", "admin"]);
     expect((await send(t, "GET", "/v1/admin/users", again.headers)).statusCode).toBe(200);

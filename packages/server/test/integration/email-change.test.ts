@@ -3,12 +3,14 @@
  * they are asks for it (step-up, `401 reauthentication_required` otherwise) AND the single-use
  * link mailed to the new address is opened within the hour. The request answers `202` alike for
  * a free and a taken address (the owner of a taken one is mailed instead; no link exists), and
- * the current address is told of it. Confirming (`POST /v1/email/change/confirm`) switches the
- * address, verified, in one transaction — `409 email_taken` if another account took it
- * meanwhile, `400 invalid_token` for an unknown, used, superseded or expired link — after which
- * the new address signs in and the old one does not, and links still out for the old address
- * stop working. A password reset cancels a pending change (issue 4; ASVS 7.5.1, 6.3.7, 6.3.8;
- * security.md §2.7).
+ * the current address is told of it — only when that address is verified, since an unverified
+ * one may belong to someone else, who must not learn where the account goes. Confirming
+ * (`POST /v1/email/change/confirm`) switches the address, verified, in one transaction — `409
+ * email_taken` if another account took it meanwhile, `400 invalid_token` for an unknown, used,
+ * superseded or expired link — after which the new address signs in and the old one does not,
+ * links still out for the old address stop working, and the old address, again only when
+ * verified, is told the account moved. A password reset cancels a pending change (ASVS 7.5.1,
+ * 6.3.7, 6.3.8; security.md §2.7).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { sql } from "kysely";
@@ -33,6 +35,7 @@ const HOUR = 60 * MINUTE;
 const CONFIRMATION = /^Confirm your new email address/;
 const NOTICE = /^The email address of your Portcullis account is being changed/;
 const ATTEMPT = /^Someone tried to move a Portcullis account to your address/;
+const CHANGED = /^The email address of your Portcullis account was changed/;
 const NEW_PASSWORD = "marble-Teapot-58-horizon";
 
 interface AuditEvent {
@@ -81,6 +84,15 @@ describe("email change", () => {
     return { email, session: await t.signUp(email) };
   }
 
+  /** Signs up and opens the verification link mailed at registration. */
+  async function signUpVerified(prefix = "old"): Promise<{ email: string; session: TokenResponseBody }> {
+    const signedUp = await signUp(prefix);
+    const mail = await latestMailTo(t, signedUp.email, /^Confirm your email address/);
+    const token = tokenOf(linkIn(mail.text, `${PUBLIC_URL}/verify-email?token=`));
+    expect((await t.post("/v1/email/verify", { token })).statusCode).toBe(200);
+    return signedUp;
+  }
+
   const requestChange = (session: TokenResponseBody, newEmail: string) =>
     t.post("/v1/me/email", { newEmail }, bearer(session.accessToken));
   const confirm = (token: string) => t.post("/v1/email/change/confirm", { token });
@@ -98,7 +110,7 @@ describe("email change", () => {
   }
 
   it("answers 202 with no body, mails a link under PORTCULLIS_PUBLIC_URL to the new address and a notice to the old one", async () => {
-    const { email, session } = await signUp();
+    const { email, session } = await signUpVerified();
     const newEmail = uniqueEmail("new");
 
     const requested = await requestChange(session, newEmail);
@@ -115,6 +127,38 @@ describe("email change", () => {
     // Nothing changes before the link is opened.
     const me = await t.get("/v1/me", bearer(session.accessToken));
     expect(me.json()).toMatchObject({ user: { email } });
+  });
+
+  it("tells a verified old address twice: of the request, and once confirmed, that the account moved", async () => {
+    const { email, session } = await signUpVerified();
+    const newEmail = uniqueEmail("new");
+    await requestChange(session, newEmail);
+    expect((await latestMailTo(t, email, NOTICE)).text).toContain(`to ${newEmail}`);
+    expect((await mailsTo(t, email)).some((mail) => CHANGED.test(mail.subject))).toBe(false);
+
+    expect((await confirm(await changeToken(newEmail))).statusCode).toBe(200);
+
+    const changed = await latestMailTo(t, email, CHANGED);
+    expect(changed.text).toContain(`was changed to ${newEmail}`);
+    expect(changed.text).not.toContain("token=");
+    // The new address gets no such notice: it asked for the change and opened the link.
+    expect((await mailsTo(t, newEmail)).some((mail) => CHANGED.test(mail.subject))).toBe(false);
+  });
+
+  it("tells an unverified old address nothing, neither of the request nor of the confirmed change", async () => {
+    const { email, session } = await signUp();
+    const newEmail = uniqueEmail("new");
+    const requested = await requestChange(session, newEmail);
+    expect(requested.statusCode, requested.body).toBe(202);
+    expect((await confirm(await changeToken(newEmail))).statusCode).toBe(200);
+
+    const subjects = (await mailsTo(t, email)).map((mail) => mail.subject);
+    expect(subjects.filter((subject) => NOTICE.test(subject) || CHANGED.test(subject))).toEqual([]);
+    // The change itself is unaffected and recorded as ever.
+    expect((await eventsOf(session)).find((event) => event.type === "email.changed")?.details).toMatchObject({
+      from: email,
+      to: newEmail,
+    });
   });
 
   it("stores the 256-bit token only as its SHA-256, with the new address and one hour to live", async () => {
@@ -267,8 +311,8 @@ describe("email change", () => {
 
   it("answers a taken address exactly like a free one, mails its owner instead, and issues no link", async () => {
     const owner = await signUp("owner");
-    const { email, session } = await signUp();
-    const free = await requestChange((await signUp()).session, uniqueEmail("free"));
+    const { email, session } = await signUpVerified();
+    const free = await requestChange((await signUpVerified()).session, uniqueEmail("free"));
 
     const taken = await requestChange(session, owner.email);
 
@@ -366,7 +410,7 @@ describe("email change", () => {
 
   describe("step-up", () => {
     it("refuses after the window with 401 reauthentication_required and mails nothing; works after POST /v1/auth/reauthenticate", async () => {
-      const { email, session } = await signUp();
+      const { email, session } = await signUpVerified();
       const newEmail = uniqueEmail("new");
       clock.advance(11 * MINUTE);
 

@@ -83,6 +83,8 @@ describe("token introspection and revocations for resource servers", () => {
       iss: t.config.publicUrl,
       aud: t.config.audience,
       sub: user.user.id,
+      // The scopes the user's roles grant (the default PORTCULLIS_ROLE_SCOPES), as the token carries them.
+      scope: "events:read",
       roles: ["user"],
       amr: ["pwd"],
     });

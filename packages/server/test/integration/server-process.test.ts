@@ -3,7 +3,7 @@
  * or incomplete configuration stops it before it listens, with every problem named on stderr
  * and a non-zero exit; production never starts without PORTCULLIS_SECRET; outside production a
  * secret is generated once into the data folder, announced once, and reused by later starts;
- * and SIGTERM shuts it down cleanly with exit code 0.
+ * and SIGTERM shuts it down cleanly with exit code 0, every buffered log line written out.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -127,15 +127,26 @@ describe("server process › development secret", () => {
 });
 
 describe("server process › shutdown", () => {
-  it("stops on SIGTERM with exit code 0 and stops listening", async () => {
+  it("stops on SIGTERM with exit code 0 and stops listening, its last access-log lines written", async () => {
     const cwd = temporaryFolder();
     const { server, baseUrl } = await start(cwd);
-    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    const requests = 5;
+    for (let i = 0; i < requests; i++) expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
 
     server.child.kill("SIGTERM");
     const exit = await server.waitForExit(STOP_TIMEOUT_MS);
 
     expect(exit).toEqual({ code: 0, signal: null });
     await expect(fetch(`${baseUrl}/healthz`)).rejects.toThrow();
+    // Stdout is a pipe, not a terminal: JSON lines, even in development.
+    const lines = server
+      .stdout()
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as { msg?: string; route?: string });
+    expect(
+      lines.filter((line) => line.msg === "request completed" && line.route === "/healthz"),
+    ).toHaveLength(requests);
+    expect(lines.some((line) => line.msg === "SIGTERM received, closing")).toBe(true);
   }, 40_000);
 });

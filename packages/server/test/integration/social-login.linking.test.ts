@@ -6,13 +6,16 @@
  * explicit link (`link=1`) needs a signed-in caller and links to that caller only; an identity
  * belongs to one account; unlinking never removes the last way to sign in
  * (`409 last_sign_in_method`); an account made by social login sets its first password only
- * with a fresh authentication.
+ * with a fresh authentication; and the owner is mailed, at the account's address, every time an
+ * identity is linked (a new account, an automatic link, `link=1`), so no identity joins an
+ * account unannounced.
  */
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdmin, send } from "../support/accounts.js";
 import { createBrowser } from "../support/browser.js";
 import { withCsrf } from "../support/cookies.js";
+import { latestMailTo, mailsTo } from "../support/mail-outbox-folder.js";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.js";
 import { expectProblem } from "../support/problem-assertions.js";
 import { continueAtProvider, landing, runSocialLogin } from "../support/social-login-flow.js";
@@ -97,6 +100,51 @@ describe("social login › linking accounts", () => {
       provider: "testidp",
       via: "verified_email",
     });
+  });
+
+  it("mails the account's address every time an identity is linked: new account, automatic link, link=1", async () => {
+    const LINKED = /^A testidp sign-in was connected to your Portcullis account/;
+    const created = uniqueEmail("created");
+    const tokens = await exchange(await socialSignIn(`sub-${created}`, created, false));
+    expect(tokens.user.email).toBe(created);
+    expect((await latestMailTo(t, created, LINKED)).text).toContain(
+      `A testidp account (${created}) was connected`,
+    );
+
+    const automatic = await createLocalUser(true);
+    await exchange(await socialSignIn(`sub-${automatic.email}`, automatic.email, true));
+    const notice = await latestMailTo(t, automatic.email, LINKED);
+    expect(notice.text).toContain(`to the Portcullis account for ${automatic.email}`);
+    expect(notice.html).toContain('<html lang="en">');
+
+    const requested = await createLocalUser(true);
+    const login = (
+      await t.post("/v1/auth/login", { email: requested.email, password: STRONG_PASSWORD })
+    ).json<TokenResponseBody>();
+    const started = await t.get(
+      `/v1/oauth/testidp/start?link=1&redirectTo=${APP}/settings`,
+      bearer(login.accessToken),
+    );
+    const agent = browser();
+    agent.keepCookies(PUBLIC_URL, [String(started.headers["set-cookie"])].flat());
+    const elsewhere = uniqueEmail("elsewhere");
+    idp.setNextUser({ sub: `requested-${requested.email}`, email: elsewhere, email_verified: true });
+    const landed = landing(
+      await continueAtProvider(agent, started.json<{ authorizationUrl: string }>().authorizationUrl),
+    );
+    expect(landed.searchParams.get("linked")).toBe("testidp");
+    // To the account's address, naming the provider's: not to the address the provider gave.
+    expect((await latestMailTo(t, requested.email, LINKED)).text).toContain(`(${elsewhere})`);
+    expect(await mailsTo(t, elsewhere)).toEqual([]);
+  });
+
+  it("mails nothing when a link is refused", async () => {
+    const local = await createLocalUser(false);
+    const landed = await socialSignIn(`refused-${local.email}`, local.email, true);
+    expect(landed.searchParams.get("error")).toBe("account_exists");
+    expect((await mailsTo(t, local.email)).some((mail) => /sign-in was connected/.test(mail.subject))).toBe(
+      false,
+    );
   });
 
   it("refuses with account_exists when the account's own email is not verified", async () => {

@@ -55,6 +55,8 @@ export interface TestAppOptions {
   redis?: boolean;
   /** Turns on the production logger (its redaction included), writing to this stream. */
   logStream?: { write(line: string): void };
+  /** Turns on the production logger with its buffered destination, appending to this file. */
+  logFile?: string;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -81,7 +83,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const built = await buildApp(config, {
     database,
     clock,
-    ...(options.logStream === undefined ? { logger: false } : { logStream: options.logStream }),
+    ...(options.logStream !== undefined
+      ? { logStream: options.logStream }
+      : options.logFile !== undefined
+        ? { logFile: options.logFile }
+        : { logger: false }),
     hasher: options.hasher ?? { memoryCost: 1024, timeCost: 1 },
   });
   const { app } = built;

@@ -7,10 +7,11 @@
  *
  * - Disabling revokes every session (SQL + the session ids) and cuts off every token issued
  *   before now (a `user` revocation); login, refresh and API keys check the flag as well.
- * - Removing a role revokes every session of the user, so no token that still claims the role
- *   outlives the change (ASVS 8.3.2; a new session at a privilege change). Only adding roles
- *   signs nobody out: the next refresh or login carries the new ones. API keys always act with
- *   the owner's current roles.
+ * - Changing the roles, adding or removing, revokes every session of the user (API.md "Scopes
+ *   fail closed": a token's roles and scopes are fixed when it is issued): no token outlives the
+ *   change with roles it no longer has, and a new privilege starts with a new session (ASVS
+ *   8.3.2, and a new session at a privilege change). API keys always act with the owner's
+ *   current roles.
  * - Deleting removes the user and, by cascade, their sessions, refresh tokens and API keys. The
  *   audit events stay (they are the record, and the hash chain must not break); the
  *   `user.deleted` event is also what restores the revocation after a restart (revocation-source.ts).
@@ -193,9 +194,7 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
             { from: user.roles.join(" "), to: requested.join(" ") },
             now,
           );
-          if (user.roles.some((role) => !requested.includes(role))) {
-            revokedSessionIds = await revokeAllSessionsIn(stores, user, actor, now);
-          }
+          revokedSessionIds = await revokeAllSessionsIn(stores, user, actor, now);
         }
         if (changes.disabled === true && user.disabledAt === null) {
           await stores.userAdmin.setUserDisabled(id, now, now);

@@ -1,12 +1,16 @@
-/** Sessions (no `scope`) are unrestricted; any other credential needs every scope asked for. */
+/**
+ * Scopes fail closed: a credential passes a scope guard only when it carries every scope asked
+ * for, and one without a `scope` claim carries none; a session carries what its roles grant.
+ */
 import { describe, expect, it } from "vitest";
 import { hasAnyRole, knownRoles } from "./roles.js";
-import { missingScopes, parseScope, scopesBeyondRoles } from "./scopes.js";
+import { missingScopes, parseScope, scopesBeyondRoles, scopesOfRoles, sessionScope } from "./scopes.js";
 
 describe("missingScopes", () => {
-  it("lets a session without a scope claim through", () => {
-    expect(parseScope(undefined)).toBe("unrestricted");
-    expect(missingScopes(undefined, ["admin:write"])).toEqual([]);
+  it("refuses a credential without a scope claim: it carries no scopes", () => {
+    expect(parseScope(undefined)).toEqual([]);
+    expect(missingScopes(undefined, ["admin:write"])).toEqual(["admin:write"]);
+    expect(missingScopes(undefined, ["events:read", "admin:read"])).toEqual(["events:read", "admin:read"]);
   });
 
   it("names the scopes a credential lacks, and an empty scope lacks them all", () => {
@@ -16,6 +20,30 @@ describe("missingScopes", () => {
     // Prefixes and look-alikes are not the scope.
     expect(missingScopes("admin", ["admin:read"])).toEqual(["admin:read"]);
     expect(missingScopes("admin:read:x", ["admin:read"])).toEqual(["admin:read"]);
+  });
+});
+
+describe("scopesOfRoles", () => {
+  const roleScopes = {
+    user: ["events:read"],
+    admin: ["admin:write", "admin:read", "events:read"],
+    support: [],
+  };
+
+  it("grants the union of the roles' scopes, sorted, without repeats", () => {
+    expect(scopesOfRoles(roleScopes, ["user", "admin"])).toEqual([
+      "admin:read",
+      "admin:write",
+      "events:read",
+    ]);
+    expect(sessionScope(roleScopes, ["admin", "user"])).toBe("admin:read admin:write events:read");
+    expect(sessionScope(roleScopes, ["user"])).toBe("events:read");
+  });
+
+  it("grants nothing for roles without an entry, with an empty one, or inherited from Object", () => {
+    expect(scopesOfRoles(roleScopes, ["editor", "support"])).toEqual([]);
+    expect(sessionScope(roleScopes, [])).toBe("");
+    expect(scopesOfRoles(roleScopes, ["constructor", "toString", "__proto__"])).toEqual([]);
   });
 });
 

@@ -17,6 +17,9 @@ export type MailKind =
   | "email_change"
   | "email_change_notice"
   | "email_change_attempt"
+  | "email_changed"
+  | "identity_linked"
+  | "identities_unlinked"
   | "account_deleted";
 
 /** Where an act came from, as told to the user ("from 203.0.113.7, Firefox on Linux"). */
@@ -42,6 +45,24 @@ export type MailIntent =
   | { kind: "email_change_notice"; to: string; newEmail: string; origin: MailOrigin }
   /** To the owner of an address another account tried to move to. */
   | { kind: "email_change_attempt"; to: string; origin: MailOrigin }
+  /** To the PREVIOUS (verified) address: the account moved to `newEmail`. */
+  | { kind: "email_changed"; to: string; newEmail: string; origin: MailOrigin }
+  /**
+   * A provider identity was linked to the account; `providerEmail` is the address the provider
+   * gave for it (null when it gave none).
+   */
+  | {
+      kind: "identity_linked";
+      to: string;
+      provider: string;
+      providerEmail: string | null;
+      origin: MailOrigin;
+    }
+  /**
+   * The owner proved the address; the identities linked before that were unlinked (and every
+   * session ended). `providers` names each, as "provider (address)".
+   */
+  | { kind: "identities_unlinked"; to: string; providers: string[]; origin: MailOrigin }
   /** To the address of an account its owner just deleted. */
   | { kind: "account_deleted"; to: string; origin: MailOrigin };
 

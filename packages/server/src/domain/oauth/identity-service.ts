@@ -36,7 +36,7 @@ export function createIdentityService(deps: { persistence: Persistence; clock: C
           actorId: userId,
           ip: client.ip,
           userAgent: client.userAgent,
-          details: { identityId: identity.id, provider: identity.provider },
+          details: { identityId: identity.id, provider: identity.provider, reason: "requested" },
           at: clock.now(),
         });
         return "unlinked";

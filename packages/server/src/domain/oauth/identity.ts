@@ -8,5 +8,10 @@ export interface Identity {
   subject: string;
   /** The address the provider gave when the identity was linked; for display only. */
   email: string | null;
+  /**
+   * The account's address was not verified when the identity was linked, so nobody had shown
+   * the address was theirs: the identity is unlinked when the owner proves it (unproven-identities.ts).
+   */
+  linkedWhileUnverified: boolean;
   createdAt: number;
 }

@@ -14,11 +14,18 @@
  * automatically only when the provider asserts the email is verified AND the account's email is
  * verified; otherwise `account_exists`, and the owner signs in and links with `link=1`. A new
  * account from a verified provider email starts verified, with no password.
+ *
+ * Every link records whether the account's address was verified at that moment, and the owner
+ * is mailed about it in the same transaction. An identity linked while the address was
+ * unverified (a new account from an unverified provider email, `link=1` before verifying) is
+ * unlinked when the owner proves the address (unproven-identities.ts): until then nobody has
+ * shown the address belongs to whoever linked it.
  */
 import { randomUUID } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
 import type { EphemeralStore } from "../ephemeral/ephemeral-store.js";
+import type { AccountMailer } from "../mail/account-mailer.js";
 import type { Persistence, Stores } from "../persistence.js";
 import type { EmailVerificationService } from "../recovery/email-verification-service.js";
 import type { SessionTransport } from "../sessions/session.js";
@@ -26,6 +33,7 @@ import { normalizeEmail } from "../users/email.js";
 import type { SignedIn, SignInCompleter, SignInOutcome } from "../users/sign-in.js";
 import { DEFAULT_ROLES, type User } from "../users/user.js";
 import { createExchangeCodes } from "./exchange-codes.js";
+import type { Identity } from "./identity.js";
 import {
   createPendingAuthorizations,
   isSecretShaped,
@@ -96,6 +104,8 @@ export interface SocialLoginDeps {
   allowlist: RedirectAllowlist;
   /** Mails a verification link to a new account whose provider email is not verified. */
   verification: Pick<EmailVerificationService, "sendVerificationIn">;
+  /** Tells the owner, in the linking transaction, that an identity was linked to the account. */
+  mailer: AccountMailer;
   /** PORTCULLIS_REQUIRE_VERIFIED_EMAIL: unverified accounts are refused here as at login. */
   requireVerifiedEmail: boolean;
 }
@@ -208,13 +218,18 @@ export function createSocialLoginService(deps: SocialLoginDeps): SocialLoginServ
     client: ClientContext,
     how: "requested" | "verified_email" | "new_account",
   ): Promise<void> {
+    // Serialised with a proof of the address (unproven-identities.ts), then read again: whether the
+    // address is verified at the moment of linking is what decides the identity's fate.
+    await stores.identities.lockSignInMethodsOfUser(user.id);
+    const account = (await stores.users.findUserById(user.id)) ?? user;
     const now = clock.now();
-    const identity = {
+    const identity: Identity = {
       id: randomUUID(),
       userId: user.id,
       provider,
       subject: profile.subject,
       email: profile.email === null ? null : normalizeEmail(profile.email),
+      linkedWhileUnverified: !account.emailVerified,
       createdAt: now,
     };
     if ((await stores.identities.insertIdentity(identity)) === "identity_taken") throw new ConcurrentInsert();
@@ -226,6 +241,15 @@ export function createSocialLoginService(deps: SocialLoginDeps): SocialLoginServ
       userAgent: client.userAgent,
       details: { identityId: identity.id, provider, via: how },
       at: now,
+    });
+    // To the account's address, verified or not: for a pre-hijacked account this is how the
+    // address's owner first hears of the intruder's identity.
+    await deps.mailer.queueIn(stores, user.id, {
+      kind: "identity_linked",
+      to: account.email,
+      provider,
+      providerEmail: identity.email,
+      origin: { at: now, ip: client.ip, userAgent: client.userAgent },
     });
   }
 

@@ -7,12 +7,14 @@
  * which addresses are registered: when it is free, a confirmation link goes to it (a recovery
  * token of purpose `email_change` whose `email` is the new address; 256 bits, stored hashed,
  * one hour, single use, only the newest works); when it is taken, its owner is told instead and
- * no link exists. Either way the current address is told of the request, and the requester's
- * `email.change_requested` event has the same details.
+ * no link exists. Either way the current address is told of the request when it is verified (an
+ * unverified address may belong to someone else: telling it would leak the account's new address
+ * to a stranger), and the requester's `email.change_requested` event has the same details.
  *
  * Confirming (public: the token is the credential) moves the account to the new address, marked
- * verified, in one transaction, and spends every link still out for the old address (other
- * pending changes, password resets, verifications). Sessions are left alone: the credentials
+ * verified, in one transaction, spends every link still out for the old address (other pending
+ * changes, password resets, verifications), and tells the old address that the account moved,
+ * again only when that address was verified (ASVS 6.3.7). Sessions are left alone: the credentials
  * did not change (README "Email change and account deletion" gives the reasoning). A password
  * reset or change spends pending changes, which is what the notice to the old address offers.
  */
@@ -88,7 +90,7 @@ export function createEmailChangeService(deps: EmailChangeServiceDeps): EmailCha
   const { persistence, clock, mailer } = deps;
 
   // Requesting, as named steps: spend older links → link to the new address, or tell its owner →
-  // tell the current address → audit. The same rows are written whichever branch runs.
+  // tell the current address, when verified → audit. The same rows are written whichever branch runs.
   async function mailConfirmationLink(stores: Stores, user: User, newEmail: string, origin: MailOrigin) {
     const { token, record } = issueRecoveryToken({
       userId: user.id,
@@ -127,7 +129,8 @@ export function createEmailChangeService(deps: EmailChangeServiceDeps): EmailCha
   }
 
   // Confirming, as named steps: load the account → check the address is still free → spend the
-  // token (compare-and-swap) → move the account → spend the old address's links → audit.
+  // token (compare-and-swap) → move the account → spend the old address's links → tell the old
+  // address, when verified → audit.
   async function commitChange(
     stores: Stores,
     record: RecoveryToken,
@@ -144,6 +147,14 @@ export function createEmailChangeService(deps: EmailChangeServiceDeps): EmailCha
       throw new AddressTakenMeanwhile();
     for (const purpose of LINKS_TO_OLD_ADDRESS)
       await stores.recovery.spendUserRecoveryTokens(user.id, purpose, now);
+    if (user.emailVerified) {
+      await mailer.queueIn(stores, user.id, {
+        kind: "email_changed",
+        to: user.email,
+        newEmail: record.email,
+        origin: { at: now, ip: client.ip, userAgent: client.userAgent },
+      });
+    }
     await stores.audit.appendAuditEvent({
       type: "email.changed",
       userId: user.id,
@@ -181,12 +192,15 @@ export function createEmailChangeService(deps: EmailChangeServiceDeps): EmailCha
           const { passwordHash: _hash, ...owner } = found;
           await tellOwnerOfTakenAddress(stores, owner, user, origin);
         }
-        await mailer.queueIn(stores, user.id, {
-          kind: "email_change_notice",
-          to: user.email,
-          newEmail,
-          origin,
-        });
+        // Only a verified address is known to be the owner's; an unverified one may be anyone's.
+        if (user.emailVerified) {
+          await mailer.queueIn(stores, user.id, {
+            kind: "email_change_notice",
+            to: user.email,
+            newEmail,
+            origin,
+          });
+        }
         await stores.audit.appendAuditEvent({
           type: "email.change_requested",
           userId: user.id,

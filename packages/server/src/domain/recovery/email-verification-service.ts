@@ -3,13 +3,23 @@
  * mail with a single-use link in the same transaction that creates the account; `verifyEmail`
  * spends the token and marks the address verified, but only while it is still the address the
  * link was sent to; `resendVerification` sends a fresh link, limited per address.
+ *
+ * Verifying proves the address, so the social-login identities linked while it was unverified
+ * are unlinked in the same transaction (pre-account-takeover; oauth/unproven-identities.ts), and
+ * then every session of the account ends. Every one, not only those the identities opened
+ * (`amr` containing `fed`): a session does not record which identity opened it, `fed` would
+ * also end sessions of identities that stay while sparing the password or passkey sessions of
+ * someone who added those methods while signed in through an identity now gone, and signing
+ * everyone out is what a reset does anyway. It happens only when something was unlinked, so an
+ * ordinary verification signs nobody out.
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
 import type { AccountMailer } from "../mail/account-mailer.js";
+import type { UnprovenIdentities } from "../oauth/unproven-identities.js";
 import type { Persistence, Stores } from "../persistence.js";
 import type { RequestLimiter } from "../rate-limit/limiter.js";
-import { hashOpaqueToken } from "../sessions/session-service.js";
+import { hashOpaqueToken, type SessionService } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
 import { isLive, issueRecoveryToken, looksLikeRecoveryToken, recoveryLink } from "./recovery-token.js";
 
@@ -32,6 +42,10 @@ export interface EmailVerificationServiceDeps {
   publicUrl: string;
   /** Mails per address (PORTCULLIS_EMAIL_RATE_LIMIT). */
   perAddress: RequestLimiter;
+  /** Unlinks the identities linked while the address was unverified, once it is proven. */
+  unprovenIdentities: UnprovenIdentities;
+  /** Ends the sessions when verifying unlinked an identity. */
+  sessions: Pick<SessionService, "revokeUserSessionsIn" | "announceRevokedSessions">;
 }
 
 export interface EmailVerificationService {
@@ -95,8 +109,8 @@ export function createEmailVerificationService(deps: EmailVerificationServiceDep
       const user = await persistence.users.findUserById(record.userId);
       // A link sent to an address the account no longer has proves nothing about the current one.
       if (user === undefined || user.email !== record.email) return { ok: false, code: "invalid_token" };
-      const verified = await persistence.transaction(async (stores) => {
-        if (!(await stores.recovery.spendRecoveryToken(record.id, now))) return false;
+      const revoked = await persistence.transaction(async (stores) => {
+        if (!(await stores.recovery.spendRecoveryToken(record.id, now))) return null;
         await stores.recovery.markEmailVerified(user.id, now);
         await stores.audit.appendAuditEvent({
           type: "email.verified",
@@ -107,9 +121,17 @@ export function createEmailVerificationService(deps: EmailVerificationServiceDep
           details: { tokenId: record.id, via: "link" },
           at: now,
         });
-        return true;
+        const unlinked = await deps.unprovenIdentities.unlinkUnprovenIdentitiesIn(
+          stores,
+          user,
+          "email_verification",
+          client,
+        );
+        if (unlinked.length === 0) return [];
+        return deps.sessions.revokeUserSessionsIn(stores, user.id, "identities_unlinked", client);
       });
-      if (!verified) return { ok: false, code: "invalid_token" };
+      if (revoked === null) return { ok: false, code: "invalid_token" };
+      await deps.sessions.announceRevokedSessions(revoked);
       return { ok: true, user: { ...user, emailVerified: true, updatedAt: now } };
     },
   };

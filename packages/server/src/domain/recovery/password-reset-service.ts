@@ -11,7 +11,9 @@
  * A reset token is 256 random bits, stored as its SHA-256, lives one hour, works once (a
  * compare-and-swap spends it), and issuing a new one spends the older ones. Resetting revokes
  * every session of the user and signs nobody in: the next login goes through every factor the
- * account has (ASVS 6.4.3).
+ * account has (ASVS 6.4.3). The link reached the account's own mailbox, so a reset also proves the
+ * address: it is marked verified, and social-login identities linked while it was not are
+ * unlinked (pre-account-takeover; see oauth/unproven-identities.ts).
  */
 
 import { randomUUID } from "node:crypto";
@@ -19,6 +21,7 @@ import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
 import type { AccountMailer } from "../mail/account-mailer.js";
 import type { AccountNotifier } from "../notifications/account-notifier.js";
+import type { UnprovenIdentities } from "../oauth/unproven-identities.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import {
   normalizePassword,
@@ -62,6 +65,8 @@ export interface PasswordResetServiceDeps {
   sessions: SessionService;
   mailer: AccountMailer;
   notifier: AccountNotifier;
+  /** Unlinks the identities linked while the address was unverified, once a reset proves it. */
+  unprovenIdentities: UnprovenIdentities;
   /** The base of every link (PORTCULLIS_PUBLIC_URL), never the request's Host. */
   publicUrl: string;
   /** Requests per address (PORTCULLIS_EMAIL_RATE_LIMIT), counted alike for unknown addresses. */
@@ -137,7 +142,8 @@ export function createPasswordResetService(deps: PasswordResetServiceDeps): Pass
   }
 
   // Resetting, as named steps: find a live token → load its account → check the new password →
-  // hash it → commit (spend the token, store the hash, revoke every session, notify) → announce.
+  // hash it → commit (spend the token, store the hash, verify the address and unlink the
+  // identities linked before that, revoke every session, notify) → announce.
   async function findLiveResetToken(token: string, now: number): Promise<RecoveryToken | undefined> {
     if (!looksLikeRecoveryToken(token)) return undefined;
     const record = await persistence.recovery.findRecoveryTokenByHash(
@@ -161,7 +167,8 @@ export function createPasswordResetService(deps: PasswordResetServiceDeps): Pass
       // The way out the email-change notice offers: a reset cancels a change someone else asked for.
       await stores.recovery.spendUserRecoveryTokens(user.id, "email_change", now);
       // The link reached the account's own mailbox, which is what verifying the address proves.
-      const verifies = !user.emailVerified && record.email === user.email;
+      const proves = record.email === user.email;
+      const verifies = proves && !user.emailVerified;
       if (verifies) await stores.recovery.markEmailVerified(user.id, now);
       // ASVS 7.4.3 and API.md: a reset ends every session of the user; nobody is signed in by it.
       const revoked = await sessions.revokeUserSessionsIn(stores, user.id, "password_reset", client);
@@ -185,6 +192,10 @@ export function createPasswordResetService(deps: PasswordResetServiceDeps): Pass
           at: now,
         });
       }
+      // Whoever linked an identity before the address was proven may not be its owner: it goes,
+      // and the sessions it opened ended with every other one above.
+      if (proves)
+        await deps.unprovenIdentities.unlinkUnprovenIdentitiesIn(stores, user, "password_reset", client);
       await deps.notifier.notifyPasswordChanged(stores, user, client);
       return revoked;
     });

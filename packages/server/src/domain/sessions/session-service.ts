@@ -12,9 +12,16 @@
  * which only the SHA-256 is stored; each request resolves it with one indexed read that checks
  * revocation, absolute and idle expiry in SQL (so revocation stops a cookie at once), and slides
  * the idle deadline at most once a minute.
+ *
+ * Scopes fail closed (API.md "Scopes fail closed"): every access token carries in `scope` what
+ * its user's roles grant (`PORTCULLIS_ROLE_SCOPES`), derived from the roles it carries when it is
+ * issued — at sign-in, at a refresh (the roles the user holds then: removing a role revokes the
+ * sessions, adding one reaches the next refresh) and at step-up. A cookie carries no claims: it
+ * gets the scopes of its owner's current roles on every request.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ClientContext } from "../audit/audit-event.js";
+import { type RoleScopes, sessionScope } from "../authz/scopes.js";
 import { createExpiringCache } from "../cache/expiring-cache.js";
 import { type Clock, toSeconds } from "../clock.js";
 import type { Persistence, Stores } from "../persistence.js";
@@ -40,10 +47,12 @@ export interface CookieGrant {
   session: Session;
 }
 
-/** The caller behind a session cookie: the session and its owner's current roles. */
+/** The caller behind a session cookie: the session, its owner's current roles and what they grant. */
 export interface CookieAuthentication {
   session: Session;
   roles: string[];
+  /** The scopes `roles` grant (`PORTCULLIS_ROLE_SCOPES`), space-separated; empty for none. */
+  scope: string;
 }
 
 /** A session whose authentication was just renewed (step-up), with its new credentials. */
@@ -69,6 +78,8 @@ export interface SessionServiceDeps {
   cookieCacheTtlMs?: number;
   /** PORTCULLIS_SESSION_BINDING; off when absent. */
   clientBinding?: ClientBinding;
+  /** PORTCULLIS_ROLE_SCOPES: what each role grants a session. */
+  roleScopes: RoleScopes;
 }
 
 export interface StartSessionInput {
@@ -188,6 +199,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       roles: user.roles,
       amr: session.amr,
       authTime: session.authTime,
+      scope: sessionScope(deps.roleScopes, user.roles),
     });
     return {
       accessToken: access.token,
@@ -352,9 +364,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         await persistence.sessions.slideCookieSession(session.id, now, idleExpiresAt);
         const slid = { ...session, lastSeenAt: now, idleExpiresAt };
         if (bus.connected) cookieCache.set(tokenHash, { ...found, session: slid });
-        return { session: slid, roles: found.roles };
+        return { session: slid, roles: found.roles, scope: sessionScope(deps.roleScopes, found.roles) };
       }
-      return { session, roles: found.roles };
+      return { session, roles: found.roles, scope: sessionScope(deps.roleScopes, found.roles) };
     },
 
     async renewAuthentication(userId, sessionId) {

@@ -42,4 +42,6 @@ export type SessionRevocationReason =
   | "password_changed"
   | "password_reset"
   | "refresh_token_reused"
-  | "revoked";
+  | "revoked"
+  /** Verifying the address unlinked identities linked before it (domain/oauth/unproven-identities.ts). */
+  | "identities_unlinked";

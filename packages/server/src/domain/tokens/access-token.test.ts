@@ -76,6 +76,12 @@ describe.each(ALGORITHMS)("access tokens with %s", (alg) => {
     expect(ctx.verifier.verify(token)).not.toHaveProperty("scope");
   });
 
+  it("keeps an empty scope, as a session whose roles grant nothing gets it", () => {
+    const { token, claims } = ctx.issuer.issue({ ...ISSUE_INPUT, scope: "" });
+    expect(claims).toHaveProperty("scope", "");
+    expect(ctx.verifier.verify(token)).toHaveProperty("scope", "");
+  });
+
   it("writes the header { alg, typ: at+jwt, kid } and a 128-bit random jti", () => {
     const { token, claims } = ctx.issuer.issue(ISSUE_INPUT);
     expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "at+jwt", kid: ctx.stored.kid });

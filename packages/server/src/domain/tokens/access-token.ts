@@ -26,6 +26,10 @@ export interface AccessTokenClaims {
   roles: string[];
   amr: string[];
   auth_time: number;
+  /**
+   * The scopes the token carries, space-separated (RFC 9068 §2.2.3). Sessions always get one (an
+   * empty string when their roles grant none); a token without it carries no scopes.
+   */
   scope?: string;
 }
 

@@ -28,6 +28,10 @@ export interface AuthContext {
   amr: string[];
   /** Seconds since the epoch of the last interactive authentication. */
   authTime: number;
+  /**
+   * The scopes the credential carries, space-separated: a token's `scope` claim (undefined when
+   * it has none, which carries no scope), an API key's scopes, or what a cookie owner's roles grant.
+   */
   scope: string | undefined;
   credential: CredentialKind;
 }
@@ -131,6 +135,7 @@ export function apiKeyResolver(apiKeys: ApiKeyService): CredentialResolver {
  * claims: it is resolved through the store (one indexed read by its SHA-256, joined to the
  * owner), which is also what makes its revocation immediate. A browser attaches it by itself,
  * so state-changing requests must also pass the CSRF check (`403 csrf_failed`, http/csrf.ts).
+ * It carries the scopes its owner's current roles grant, as a session's access token does.
  */
 export function sessionCookieResolver(
   sessions: SessionService,
@@ -155,7 +160,7 @@ export function sessionCookieResolver(
         roles: found.roles,
         amr: found.session.amr,
         authTime: found.session.authTime,
-        scope: undefined,
+        scope: found.scope,
         credential: "cookie",
       };
     },

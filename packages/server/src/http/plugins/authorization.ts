@@ -8,6 +8,8 @@
  * `403 insufficient_role`; a credential without every scope gets `403 insufficient_scope` with an
  * RFC 6750 §3.1 challenge naming the scopes needed. Roles come from the access token (or, for an
  * API key, the owner's current roles); a role change cuts the old tokens off (see the admin service).
+ * Scopes fail closed (API.md "Scopes fail closed"): a credential without a `scope` claim carries
+ * none and passes role guards only.
  */
 import type { FastifyRequest } from "fastify";
 import { hasAnyRole } from "../../domain/authz/roles.js";
@@ -34,8 +36,9 @@ export function authorize(...roles: string[]): RouteGuard {
 }
 
 /**
- * Lets the request through when the credential carries every one of `scopes`. Sessions carry no
- * `scope` and act with the user's full authority; API keys carry the scopes they were made with.
+ * Lets the request through when the credential carries every one of `scopes`. Sessions carry the
+ * scopes their user's roles grant (`PORTCULLIS_ROLE_SCOPES`), API keys the scopes they were made
+ * with; a credential without a `scope` claim carries none and is refused.
  * @example app.delete("/v1/admin/users/:id", { onRequest: [app.authenticate, authorize("admin"), requireScopes("admin:write")] }, handler);
  */
 export function requireScopes(...scopes: string[]): RouteGuard {

@@ -12,6 +12,7 @@ function toIdentity(row: Selectable<IdentitiesTable>): Identity {
     provider: row.provider,
     subject: row.subject,
     email: row.email,
+    linkedWhileUnverified: row.linked_while_unverified === 1,
     createdAt: Number(row.created_at),
   };
 }
@@ -37,6 +38,7 @@ export function createIdentityRepository(db: Kysely<Database>): IdentityStore {
             provider: identity.provider,
             subject: identity.subject,
             email: identity.email,
+            linked_while_unverified: identity.linkedWhileUnverified ? 1 : 0,
             created_at: identity.createdAt,
           })
           .execute();

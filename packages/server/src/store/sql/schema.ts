@@ -130,6 +130,8 @@ export interface IdentitiesTable {
   subject: string;
   email: string | null;
   created_at: number;
+  /** Migration 0008: 1 when the account's address was unverified at link time. */
+  linked_while_unverified: number;
 }
 
 /** Migration 0005: one TOTP enrolment per user; `enabled_at` null while the setup is pending. */

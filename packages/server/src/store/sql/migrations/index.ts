@@ -7,6 +7,7 @@ import * as cookieSessions from "./0004-cookie-sessions.js";
 import * as mfa from "./0005-mfa.js";
 import * as identities from "./0006-identities.js";
 import * as revocationIndexes from "./0007-revocation-indexes.js";
+import * as identityAddressProof from "./0008-identity-address-proof.js";
 
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -16,4 +17,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   "0005-mfa": mfa,
   "0006-identities": identities,
   "0007-revocation-indexes": revocationIndexes,
+  "0008-identity-address-proof": identityAddressProof,
 };

@@ -433,6 +433,8 @@ const de: Messages = {
         refresh_token_reused: "Ein Gerät wurde abgemeldet, weil seine Anmeldung doppelt verwendet wurde",
         revoked_by_admin: "Von der Administration abgemeldet",
         mfa_reset: "Abgemeldet, als die Administration die Zwei-Faktor-Authentifizierung zurückgesetzt hat",
+        identities_unlinked:
+          "Alle Geräte wurden abgemeldet, als die Bestätigung Ihrer Adresse Konten entfernte, die vor der Bestätigung verknüpft worden waren",
       },
       sessionRevokedOther: "Eine Anmeldung wurde beendet",
       refreshTokenReused:
@@ -570,7 +572,7 @@ const de: Messages = {
         "Für jemanden, der alle zweiten Faktoren verloren hat: entfernt Authenticator-App, Backup-Codes und Passkeys, meldet die Person überall ab und informiert sie per E-Mail. Prüfen Sie vorher, wer sie ist.",
       rolesHeading: "Rollen",
       rolesHint:
-        "Das Entfernen einer Rolle meldet die Person überall ab; eine hinzugefügte Rolle gilt ab ihrer nächsten Anmeldung.",
+        "Eine Änderung der Rollen meldet die Person überall ab; die neuen Rollen gelten ab ihrer nächsten Anmeldung.",
       rolesLegend: "Rollen dieses Benutzers",
       saveRoles: "Rollen speichern",
       unknownRoles: "Wählen Sie nur Rollen aus der Liste.",

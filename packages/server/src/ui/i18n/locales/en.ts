@@ -406,6 +406,8 @@ const en = {
         refresh_token_reused: "A device was signed out because its sign-in was used twice",
         revoked_by_admin: "Signed out by an administrator",
         mfa_reset: "Signed out when an administrator reset two-factor authentication",
+        identities_unlinked:
+          "Every device was signed out when confirming your address removed accounts linked before it was verified",
       } as Record<string, string>,
       sessionRevokedOther: "A sign-in ended",
       refreshTokenReused: "A sign-in was ended because its token was used twice (it may have been copied)",
@@ -540,7 +542,7 @@ const en = {
         "For someone who lost every second factor: removes their authenticator app, backup codes and passkeys, signs them out everywhere and emails them. Make sure who they are first.",
       rolesHeading: "Roles",
       rolesLegend: "Roles this user has",
-      rolesHint: "Removing a role signs them out everywhere; an added role applies from their next sign-in.",
+      rolesHint: "Changing the roles signs them out everywhere; the new roles apply from their next sign-in.",
       saveRoles: "Save roles",
       unknownRoles: "Choose roles from the list only.",
       sessionsHeading: "Sessions",
