@@ -7,6 +7,7 @@
  * makes them readable; never in production.
  */
 import { once } from "node:events";
+import { writeSync } from "node:fs";
 import { destination } from "pino";
 import type { Config } from "../config/config.js";
 import { ACCESS_LOG_FIELDS, formatAccessLine } from "./plugins/access-log.js";
@@ -60,6 +61,7 @@ export function chooseLogFormat(env: Config["env"], isTerminal: boolean): LogFor
 
 /** Pino's `SonicBoom` in `contentMode: "buffer"`, which takes buffers (its types know only strings). */
 interface ByteSink {
+  readonly fd: number;
   write(bytes: Buffer): boolean;
   flush(callback: (error?: Error) => unknown): void;
   flushSync(): void;
@@ -94,11 +96,17 @@ export async function createLogDestination(options: LogDestinationOptions): Prom
     sonic.write(full);
   };
   const flushSync = () => {
-    handOver();
     try {
+      // What SonicBoom holds, then the batch, each written before returning. The batch must not go
+      // through `sonic.write`: that starts an asynchronous write, which an exiting process does
+      // not wait for. A write SonicBoom already has under way may land after these lines.
       sonic.flushSync();
+      let offset = 0;
+      while (offset < used) offset += writeSync(sonic.fd, batch, offset, used - offset);
     } catch {
-      // Not open yet (a file), or already closed: nothing can be written now.
+      // Not open yet (a file), already closed, or a full pipe: nothing more can be written now.
+    } finally {
+      used = 0;
     }
   };
   // Errors are ignored: `fsync` fails on a pipe, and a failed write has nowhere to be reported.
