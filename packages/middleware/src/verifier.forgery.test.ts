@@ -97,6 +97,14 @@ describe("tokens Portcullis would issue", () => {
     },
   );
 
+  it("refuses a sender-constrained token (cnf), whose proof of possession it cannot check", async () => {
+    const token = await signWithJose(
+      keys.ES256,
+      accessClaims(NOW, { cnf: { jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" } }),
+    );
+    expect(await verdict(token)).toEqual({ ok: false, code: "invalid_token", reason: "bound" });
+  });
+
   it("accepts an audience list naming us, the application/at+jwt type, and a token without scope (which carries none)", async () => {
     const list = await signWithJose(keys.ES256, accessClaims(NOW, { aud: ["other", AUDIENCE] }));
     const long = await signWithJose(keys.ES256, accessClaims(NOW), { typ: "application/at+jwt" });

@@ -68,7 +68,9 @@ export type TokenFailure =
   | "audience"
   | "expired"
   | "not_yet_valid"
-  | "revoked";
+  | "revoked"
+  /** Bound to a key (`cnf`, RFC 9449 DPoP or RFC 8705 mTLS) whose possession this verifier cannot check. */
+  | "bound";
 
 export type VerifyResult =
   | { ok: true; auth: TokenAuth }
@@ -252,6 +254,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (scope !== undefined && typeof scope !== "string") return "claims";
     const nbf = own(payload, "nbf");
     if (nbf !== undefined && !isFiniteNumber(nbf)) return "claims";
+    // A sender-constrained token is worthless to a thief only if the proof is checked; as a
+    // bearer token it would be accepted from anyone, so it is refused.
+    if (own(payload, "cnf") !== undefined) return "bound";
     // A prototype-less copy: the claims object handed to applications has no inherited surprises.
     return Object.assign(Object.create(null) as object, payload) as AccessTokenClaims;
   }

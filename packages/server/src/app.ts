@@ -29,6 +29,8 @@ import { createTotpSecretBox } from "./domain/mfa/totp-secret-box.js";
 import { createIdentityService, type IdentityService } from "./domain/oauth/identity-service.js";
 import { createRedirectAllowlist } from "./domain/oauth/redirect-allowlist.js";
 import { createSocialLoginService, type SocialLoginService } from "./domain/oauth/social-login-service.js";
+import { registrableScopes } from "./domain/oauth-clients/client-registration.js";
+import { type ClientService, createClientService } from "./domain/oauth-clients/client-service.js";
 import { createPasswordHasher, type PasswordHasherOptions } from "./domain/passwords/password-hasher.js";
 import { createPasswordPolicy } from "./domain/passwords/password-policy.js";
 import type { Persistence } from "./domain/persistence.js";
@@ -58,6 +60,7 @@ import { createSignInCompleter, type SignInCompleter } from "./domain/users/sign
 import { createUserCache, type UserCache } from "./domain/users/user-cache.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import { createWebAuthnService, type WebAuthnService } from "./domain/webauthn/webauthn-service.js";
+import type { WebhookService } from "./domain/webhooks/webhook-service.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { chooseLogFormat, createLogDestination, type LogDestination } from "./http/log-destination.js";
 import { LOG_SERIALIZERS } from "./http/log-serializers.js";
@@ -73,6 +76,8 @@ import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
 import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
 import { securityHeaders } from "./http/plugins/security-headers.js";
 import { adminRoutes } from "./http/routes/admin/admin-routes.js";
+import { adminWebhooksRoutes } from "./http/routes/admin/admin-webhooks-routes.js";
+import { clientsRoutes } from "./http/routes/admin/clients-routes.js";
 import { apiKeysRoutes } from "./http/routes/api-keys/api-keys-routes.js";
 import { authRoutes } from "./http/routes/auth/auth-routes.js";
 import { csrfRoutes } from "./http/routes/auth/csrf-routes.js";
@@ -84,6 +89,7 @@ import { mfaRoutes } from "./http/routes/mfa/mfa-routes.js";
 import { exchangeRoutes } from "./http/routes/oauth/exchange-routes.js";
 import { identitiesRoutes } from "./http/routes/oauth/identities-routes.js";
 import { oauthRoutes } from "./http/routes/oauth/oauth-routes.js";
+import { providerRoutes } from "./http/routes/oidc/provider-routes.js";
 import { operationsRoutes } from "./http/routes/operations/operations-routes.js";
 import { recoveryRoutes } from "./http/routes/recovery/recovery-routes.js";
 import { sessionsRoutes } from "./http/routes/sessions/sessions-routes.js";
@@ -93,6 +99,7 @@ import { type AccountMailServices, createAccountMailServices } from "./mail/acco
 import type { MailLog } from "./mail/mail-delivery.js";
 import type { MailWorker } from "./mail/mail-worker.js";
 import { createProviderClients } from "./oauth-client/provider-clients.js";
+import { type ProviderFeature, startProviderFeature } from "./oidc/provider-feature.js";
 import { loadCommonPasswords } from "./store/common-passwords.js";
 import { loadCsvPlaceLookup } from "./store/geoip/csv-place-lookup.js";
 import { type DependencyStatus, openSharedState } from "./store/shared-state.js";
@@ -100,6 +107,8 @@ import type { SqlDatabase } from "./store/sql/database.js";
 import { isDatabaseUnavailable } from "./store/sql/sql-errors.js";
 import { createSqlPersistence } from "./store/sql/sql-persistence.js";
 import { pages } from "./ui/pages.js";
+import { createWebhookOutbox, createWebhookServices } from "./webhooks/webhook-services.js";
+import type { WebhookWorker } from "./webhooks/webhook-worker.js";
 
 /** How often each instance re-reads signing keys, so a rotation elsewhere is picked up. */
 const KEY_RELOAD_INTERVAL_MS = 5_000;
@@ -141,8 +150,16 @@ export interface AppServices {
   apiKeys: ApiKeyService;
   userAdmin: UserAdminService;
   auditLog: AuditLogService;
+  /** The OpenID provider's OAuth clients. */
+  clients: ClientService;
+  /** The OpenID provider; undefined when the signing algorithm is HS256. */
+  openId: ProviderFeature | undefined;
   /** The mail outbox worker; tests step it with `drainOnce()` instead of sleeping. */
   mail: Pick<MailWorker, "drainOnce">;
+  /** Webhooks: endpoints that hear of audit events. */
+  webhooks: WebhookService;
+  /** The webhook delivery worker; tests step it with `drainOnce()` (and a manual clock). */
+  webhookWorker: Pick<WebhookWorker, "drainOnce">;
 }
 
 export interface PortcullisApp {
@@ -170,6 +187,8 @@ export const LOG_REDACTIONS = [
   "*.apiKey",
   "*.token",
   "*.secret",
+  // An OAuth client's secret, shown once (API.md "Client administration").
+  "*.clientSecret",
   "*.mfaToken",
   "*.backupCode",
   // MFA (issue 5): codes shown once, the TOTP secret's URL and picture, a passkey's signed answer.
@@ -208,6 +227,8 @@ export interface Services extends AppServices {
   revocations: RevocationSet;
   /** Mail, email verification and password reset (the worker is started by `buildApp`). */
   accountMail: AccountMailServices;
+  /** The webhook delivery worker, started by `buildApp`. */
+  webhookWorker: WebhookWorker;
   /** Dependencies the instance can live without for a while (Redis, the revocation bus), for /readyz. */
   optionalDependencies(): Promise<Record<string, DependencyStatus>>;
   /** Stops the background timers, the revocation sync, and closes Redis and the bus. */
@@ -226,9 +247,13 @@ export async function createServices(
   const clock = deps.clock ?? systemClock;
   // Every committed write to a user row drops the cached copies (here and, over the bus, elsewhere).
   let userCache: UserCache | undefined;
-  const persistence = createSqlPersistence(deps.database.db, {
-    onUserChanged: (userId) => userCache?.userChanged(userId),
-  });
+  // Every audit event also queues its webhook deliveries, in the same transaction.
+  const webhookOutbox = createWebhookOutbox(clock);
+  const persistence = webhookOutbox.wrap(
+    createSqlPersistence(deps.database.db, {
+      onUserChanged: (userId) => userCache?.userChanged(userId),
+    }),
+  );
   const shared = await openSharedState({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
@@ -297,6 +322,18 @@ export async function createServices(
     onError: (error) => log.warn({ err: error }, "reading revocations from the database failed"),
   });
   const apiKeys = createApiKeyService({ persistence, clock });
+  let openId: ProviderFeature | undefined;
+  const clients = createClientService({
+    persistence,
+    clock,
+    rules: {
+      allowedScopes: registrableScopes(config.apiScopes),
+      allowLoopbackHttp: config.env !== "production",
+    },
+    // The provider is started below, once the sessions it follows exist.
+    clientGrants: { revokeEverythingOfClient: async (id) => openId?.provider.revokeEverythingOfClient(id) },
+    onListenerError: (error) => log.warn({ err: error }, "an OAuth client change listener failed"),
+  });
   const auditLog = createAuditLogService({
     persistence,
     clock,
@@ -329,6 +366,14 @@ export async function createServices(
     policy,
     sessions,
     log: { info: () => {}, error: (object, message) => log.warn(object, message), ...log },
+  });
+  const webhooks = createWebhookServices({
+    config,
+    clock,
+    persistence,
+    outbox: webhookOutbox,
+    mailer: accountMail.mailer,
+    log: { warn: (object, message) => log.warn(object, message), error: log.error ?? log.warn },
   });
   userCache = createUserCache({ persistence, clock, bus });
   const users = createUserService({
@@ -435,6 +480,20 @@ export async function createServices(
     bus,
   });
 
+  openId = startProviderFeature({
+    config,
+    clock,
+    database: deps.database,
+    keyRing,
+    findClientById: (id) => clients.findClientById(id),
+    getUser: (id) => users.getUser(id),
+    persistence,
+    sessions,
+    revocations,
+    bus,
+    log,
+  });
+
   const timers = [
     setInterval(() => {
       signingKeys.reload().catch((error: unknown) => log.warn({ err: error }, "signing key reload failed"));
@@ -473,6 +532,8 @@ export async function createServices(
     apiKeys,
     userAdmin,
     auditLog,
+    clients,
+    openId,
     publicEndpointLimiter: shared.requestLimiter(config.rateLimit, "public"),
     introspection: createIntrospectionService({
       sessions,
@@ -485,10 +546,14 @@ export async function createServices(
     optionalDependencies: () => shared.optionalDependencies(),
     accountMail,
     mail: accountMail.worker,
+    webhooks: webhooks.service,
+    webhookWorker: webhooks.worker,
     async stop() {
       // Stops the mail timer at once; `buildApp`'s onClose also awaits the pass in progress.
       void accountMail.worker.stop();
+      void webhooks.worker.stop();
       for (const timer of timers) clearInterval(timer);
+      await openId?.stop();
       revocationSync.stop();
       await shared.close();
     },
@@ -593,6 +658,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     introspectionLimiter: services.introspectionLimiter,
     userAdmin: services.userAdmin,
     auditLog: services.auditLog,
+    clients: services.clients,
+    webhooks: services.webhooks,
     passwordReset: services.accountMail.passwordReset,
     emailVerification: services.accountMail.emailVerification,
     emailChange: services.accountMail.emailChange,
@@ -615,6 +682,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(meEventsRoutes, httpDeps);
   await app.register(apiKeysRoutes, httpDeps);
   await app.register(adminRoutes, httpDeps);
+  await app.register(clientsRoutes, httpDeps);
+  await app.register(adminWebhooksRoutes, httpDeps);
   await app.register(discoveryRoutes, httpDeps);
   await app.register(operationsRoutes, httpDeps);
   await app.register(recoveryRoutes, httpDeps);
@@ -626,8 +695,19 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(exchangeRoutes, httpDeps);
   await app.register(identitiesRoutes, httpDeps);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  if (services.openId !== undefined)
+    await app.register(providerRoutes, {
+      provider: services.openId.provider,
+      jwtTokenRequests: services.openId.jwtTokenRequests,
+      ephemeral: services.ephemeral,
+      publicUrl: config.publicUrl,
+      sessions,
+      users,
+      secureCookies: config.secureCookies,
+    });
   await app.register(pages, {
     ...httpDeps,
+    openId: services.openId?.pages,
     isDependencyDown: isDatabaseUnavailable,
     places: config.ui.geoipCsv === undefined ? NO_PLACES : loadCsvPlaceLookup(config.ui.geoipCsv),
   });
@@ -642,8 +722,11 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   app.addHook("onClose", () => services.stop());
   // The mail pass in progress finishes before the database closes; queued mail waits for the next start.
   app.addHook("onClose", () => services.accountMail.worker.stop());
+  // Likewise the webhook pass in progress; pending deliveries wait in the outbox.
+  app.addHook("onClose", () => services.webhookWorker.stop());
   app.log.info(services.accountMail.description);
   services.accountMail.worker.start();
+  services.webhookWorker.start();
 
   return {
     app,
@@ -655,7 +738,11 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
       apiKeys: services.apiKeys,
       userAdmin: services.userAdmin,
       auditLog: services.auditLog,
+      clients: services.clients,
+      openId: services.openId,
       mail: services.mail,
+      webhooks: services.webhooks,
+      webhookWorker: services.webhookWorker,
     },
     flushLogs: () => logDestination?.flushSync(),
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
- * the server: `users create`, `keys rotate`, `audit verify`, `migrate`.
+ * the server: `users create`, `users import`, `users export`, `keys rotate`, `audit verify`, `migrate`.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { createServices, type ResolvedConfig } from "../app.js";
@@ -9,6 +9,10 @@ import { ConfigError, loadConfig } from "../config/config.js";
 import { renderConfigurationDoc } from "../config/config-docs.js";
 import { ensureSecret } from "../config/development-secret.js";
 import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
+import { registerClientsCommand } from "./clients-command.js";
+import { registerUsersExportCommand } from "./users-export-command.js";
+import { registerUsersImportCommand } from "./users-import-command.js";
+import { registerWebhooksCommand } from "./webhooks-command.js";
 
 const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
 
@@ -23,7 +27,10 @@ function fail(message: string): never {
 }
 
 async function withServices<T>(
-  work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>,
+  work: (
+    services: Awaited<ReturnType<typeof createServices>>,
+    context: { config: ResolvedConfig; database: SqlDatabase },
+  ) => Promise<T>,
 ): Promise<T> {
   let config: ResolvedConfig;
   try {
@@ -35,7 +42,7 @@ async function withServices<T>(
   const database: SqlDatabase = await openSqlDatabase(config.databaseUrl);
   const services = await createServices(config, { database });
   try {
-    return await work(services);
+    return await work(services, { config, database });
   } finally {
     await services.stop();
     await database.close();
@@ -135,5 +142,10 @@ program
       process.stdout.write("Database is up to date.\n");
     });
   });
+
+registerClientsCommand(program, withServices);
+registerWebhooksCommand(program, withServices);
+registerUsersImportCommand(users, withServices);
+registerUsersExportCommand(users, withServices);
 
 await program.parseAsync(process.argv);

@@ -162,7 +162,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-changed`, `email-change-attempt`, `identity-linked`, `identities-unlinked`, `account-deleted`; `{{placeholders}}` as in the README. Checked at start.",
+        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-changed`, `email-change-attempt`, `identity-linked`, `identities-unlinked`, `account-deleted`, `webhook-disabled`; `{{placeholders}}` as in the README. Checked at start.",
     }),
   ),
   PORTCULLIS_REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal("false"), Type.Literal("true")], {
@@ -226,6 +226,20 @@ export const ConfigSchema = Type.Object({
     description:
       "The scopes each role grants a session, `role=scope scope;role=scope` (`admin=admin:read admin:write;support=admin:read`). Scope guards fail closed: a credential passes `requireScopes` only with every scope named, and one without a `scope` claim has none. A session's access token carries in `scope` the union of its roles' scopes (sorted; empty when they grant none), fixed when issued — a refresh takes the roles the user holds then; a cookie session gets its owner's current roles' scopes; a role with no entry grants none. Roles must be known (`user`, `admin`, `PORTCULLIS_ROLES`), scopes are tokens like those of API keys, and `introspect` (for API keys of resource servers, which sessions never use) may go to `admin` only. The default keeps Portcullis's own routes working for sessions: `GET /v1/me/events` for every user, the admin API for administrators. Replacing it replaces all of it.",
   }),
+  PORTCULLIS_SCOPES: Type.Optional(
+    Type.String({
+      pattern: "^[a-z][a-z0-9_:.-]{0,63}( +[a-z][a-z0-9_:.-]{0,63})*$",
+      description:
+        "The API scopes the OpenID provider offers, space-separated (`orders:read orders:write`): lower-case letters, digits, `_ : . -`. OAuth clients may be registered with these and with `openid profile email offline_access`, which are always offered. Default: none.",
+    }),
+  ),
+  PORTCULLIS_RESOURCES: Type.Optional(
+    Type.String({
+      pattern: "^[a-z][a-z0-9+.-]*:[^ #]+( +[a-z][a-z0-9+.-]*:[^ #]+)*$",
+      description:
+        "Resource indicators (RFC 8707) OAuth clients may ask access tokens for, space-separated absolute URIs (`https://api.example.com`); a token's `aud` is the one asked for. PORTCULLIS_AUDIENCE is always one, and the `aud` of tokens that name none. Default: none besides it.",
+    }),
+  ),
   PORTCULLIS_AUDIT_RETENTION: Type.String({
     pattern: "^(off|[1-9][0-9]*(s|m|h|d))$",
     default: "365d",

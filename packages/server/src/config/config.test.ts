@@ -48,6 +48,8 @@ describe("loadConfig › defaults", () => {
       hashQueue: 64,
       roles: ["user", "admin"],
       roleScopes: { user: ["events:read"], admin: ["admin:read", "admin:write"] },
+      apiScopes: [],
+      resources: ["http://localhost:3000"],
       oauthProviders: [],
       redirectAllowlist: ["http://localhost:3000"],
       auditRetentionSeconds: 365 * 86_400,

@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { Value } from "@sinclair/typebox/value";
-import type { RoleScopes } from "../domain/authz/scopes.js";
+import { type RoleScopes, SCOPES } from "../domain/authz/scopes.js";
 import type { OAuthProviderSettings } from "../domain/oauth/providers.js";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
 import { configuredRoles, readRoleScopes } from "./authz-config.js";
@@ -64,6 +64,10 @@ export interface Config {
   readonly roles: readonly string[];
   /** PORTCULLIS_ROLE_SCOPES: the scopes each role grants a session (a role without an entry, none). */
   readonly roleScopes: RoleScopes;
+  /** PORTCULLIS_SCOPES: the API scopes the OpenID provider offers besides the OpenID Connect ones. */
+  readonly apiScopes: readonly string[];
+  /** The RFC 8707 resources clients may ask tokens for: the audience, then PORTCULLIS_RESOURCES. */
+  readonly resources: readonly string[];
   /** Social-login providers (`PORTCULLIS_OAUTH_<ID>_*`), sorted by id. */
   readonly oauthProviders: readonly OAuthProviderSettings[];
   /** PORTCULLIS_REDIRECT_ALLOWLIST entries (default: the public URL's origin). */
@@ -243,6 +247,15 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
     const roles = valid("PORTCULLIS_ROLES") ? configuredRoles(raw) : null;
     problems.push(...readRoleScopes(raw.PORTCULLIS_ROLE_SCOPES, roles).problems);
   }
+  if (valid("PORTCULLIS_SCOPES")) {
+    // Portcullis's own scopes open its admin and introspection API: never a client's to hold.
+    const own = new Set<string>(Object.values(SCOPES));
+    const reserved = (raw.PORTCULLIS_SCOPES ?? "").split(" ").filter((scope) => own.has(scope));
+    if (reserved.length > 0)
+      problems.push(
+        `PORTCULLIS_SCOPES: Portcullis's own scopes cannot be offered to OAuth clients: ${reserved.join(", ")}`,
+      );
+  }
   if (valid("PORTCULLIS_TRUST_PROXY")) {
     const setting = parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY);
     const bad = Array.isArray(setting) ? setting.filter((entry) => !isAddressOrRange(entry)) : [];
@@ -317,6 +330,15 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     hashQueue: raw.PORTCULLIS_HASH_QUEUE,
     roles: Object.freeze(configuredRoles(raw)),
     roleScopes: readRoleScopes(raw.PORTCULLIS_ROLE_SCOPES, null).roleScopes,
+    resources: Object.freeze([
+      ...new Set([
+        raw.PORTCULLIS_AUDIENCE ?? publicUrl,
+        ...(raw.PORTCULLIS_RESOURCES ?? "").split(" ").filter((uri) => uri !== ""),
+      ]),
+    ]),
+    apiScopes: Object.freeze([
+      ...new Set((raw.PORTCULLIS_SCOPES ?? "").split(" ").filter((scope) => scope !== "")),
+    ]),
     oauthProviders: social.oauthProviders,
     redirectAllowlist: social.redirectAllowlist,
     auditRetentionSeconds:

@@ -9,6 +9,7 @@ import type { AuditRecord } from "./audit/audit-record.js";
 import type { OutboxMail } from "./mail/mail-message.js";
 import type { MfaStore } from "./mfa/mfa-store.js";
 import type { Identity } from "./oauth/identity.js";
+import type { OAuthClientStore } from "./oauth-clients/oauth-client.js";
 import type { PasswordResetRequest, RecoveryToken, RecoveryTokenPurpose } from "./recovery/recovery-token.js";
 import type {
   CookieSessionRecord,
@@ -19,6 +20,7 @@ import type {
 import type { StoredSigningKey } from "./tokens/signing-key.js";
 import type { User, UserWithPassword } from "./users/user.js";
 import type { WebAuthnCredentialStore } from "./webauthn/webauthn-credential.js";
+import type { WebhookStore } from "./webhooks/webhook.js";
 
 export interface UserStore {
   findUserById(id: string): Promise<User | undefined>;
@@ -229,6 +231,10 @@ export interface Stores {
   mfa: MfaStore;
   /** Passkeys (issue 5; port in webauthn/webauthn-credential.ts). */
   webauthn: WebAuthnCredentialStore;
+  /** Webhooks and their delivery outbox (port in webhooks/webhook.ts). */
+  webhooks: WebhookStore;
+  /** The OpenID provider's OAuth clients (port in oauth-clients/oauth-client.ts). */
+  oauthClients: OAuthClientStore;
 }
 
 export interface Persistence extends Stores {

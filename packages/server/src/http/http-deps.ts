@@ -9,6 +9,7 @@ import type { MfaLoginService } from "../domain/mfa/mfa-login-service.js";
 import type { MfaService } from "../domain/mfa/mfa-service.js";
 import type { IdentityService } from "../domain/oauth/identity-service.js";
 import type { SocialLoginService } from "../domain/oauth/social-login-service.js";
+import type { ClientService } from "../domain/oauth-clients/client-service.js";
 import type { RequestLimiter } from "../domain/rate-limit/limiter.js";
 import type { EmailChangeService } from "../domain/recovery/email-change-service.js";
 import type { EmailVerificationService } from "../domain/recovery/email-verification-service.js";
@@ -23,6 +24,7 @@ import type { LoginService } from "../domain/users/login-service.js";
 import type { ReauthenticationService } from "../domain/users/reauthentication-service.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { WebAuthnService } from "../domain/webauthn/webauthn-service.js";
+import type { WebhookService } from "../domain/webhooks/webhook-service.js";
 import type { AuthMetrics } from "./plugins/metrics.js";
 
 export interface HttpDeps {
@@ -41,6 +43,10 @@ export interface HttpDeps {
   introspectionLimiter: RequestLimiter;
   userAdmin: UserAdminService;
   auditLog: AuditLogService;
+  /** Webhooks (admin API). */
+  webhooks: WebhookService;
+  /** The OpenID provider's OAuth clients (admin API, console). */
+  clients: ClientService;
   passwordReset: PasswordResetService;
   emailVerification: EmailVerificationService;
   /** POST /v1/me/email and its confirmation link. */

@@ -72,6 +72,14 @@ const INTENTS: Record<MailKind, MailIntent> = {
     origin,
   },
   account_deleted: { kind: "account_deleted", to: "ada@example.com", origin },
+  webhook_disabled: {
+    kind: "webhook_disabled",
+    to: "ada@example.com",
+    webhookId: "6d3f0c2e-0000-4000-8000-000000000001",
+    endpoint: "https://hooks.example.com",
+    description: "billing sync",
+    failingSince: clock.now() - 86_400_000,
+  },
 };
 
 let folders: string[] = [];

@@ -207,6 +207,14 @@ export function createMailComposer(options: MailComposerOptions): MailComposer {
         return { ...common, ...originValues(intent.origin) };
       case "mfa_reset":
         return { ...common, time: formatTime(intent.at) };
+      case "webhook_disabled":
+        return {
+          ...common,
+          webhookId: intent.webhookId,
+          endpoint: intent.endpoint,
+          description: intent.description ?? "no description",
+          failingSince: formatTime(intent.failingSince),
+        };
     }
   }
 

@@ -31,6 +31,7 @@ export const KIND_VARIABLES: Record<MailKind, readonly string[]> = {
   identity_linked: ["provider", "providerEmail", "time", "ip", "userAgent"],
   identities_unlinked: ["providers", "time", "ip", "userAgent"],
   account_deleted: ["time", "ip", "userAgent"],
+  webhook_disabled: ["webhookId", "endpoint", "description", "failingSince"],
 };
 
 /** File-name stem of each kind in a template folder: `password-reset.subject.txt`, `.txt`, `.html`. */
@@ -48,6 +49,7 @@ export const KIND_FILE_STEMS: Record<MailKind, string> = {
   identity_linked: "identity-linked",
   identities_unlinked: "identities-unlinked",
   account_deleted: "account-deleted",
+  webhook_disabled: "webhook-disabled",
 };
 
 const FOOTER_TEXT = `--
@@ -368,6 +370,23 @@ ${FOOTER_TEXT}
 <p>The {{productName}} account for {{email}} was deleted by someone signed in to it, with its sessions, API keys and sign-in methods. Every device was signed out.</p>
 ${ORIGIN_HTML}
 <p>If this was you, there is nothing to do. If it was not, contact your administrator at once: someone had your password or a signed-in device.</p>`,
+    ),
+  },
+  webhook_disabled: {
+    subject: "A {{productName}} webhook was turned off",
+    text: `Hello,
+
+You receive this as an administrator of {{productName}}. The webhook {{webhookId}} ({{description}}) to {{endpoint}} has failed every delivery since {{failingSince}}, so it was turned off. Its undelivered events wait; none are sent until it is turned on again.
+
+Check that the endpoint is up and answers 2xx within 10 seconds, then turn the webhook on again (PATCH /v1/admin/webhooks/{{webhookId}} with {"enabled": true}) and retry the failed deliveries.
+
+${FOOTER_TEXT}
+`,
+    html: layout(
+      "A webhook was turned off",
+      `<h1 style="font-size:22px">A webhook was turned off</h1>
+<p>You receive this as an administrator of {{productName}}. The webhook {{webhookId}} ({{description}}) to {{endpoint}} has failed every delivery since {{failingSince}}, so it was turned off. Its undelivered events wait; none are sent until it is turned on again.</p>
+<p>Check that the endpoint is up and answers 2xx within 10 seconds, then turn the webhook on again (<code>PATCH /v1/admin/webhooks/{{webhookId}}</code> with <code>{"enabled": true}</code>) and retry the failed deliveries.</p>`,
     ),
   },
 };

@@ -7,6 +7,7 @@ import type { PlaceLookup } from "../domain/places/place-lookup.js";
 import type { User } from "../domain/users/user.js";
 import type { HttpDeps } from "../http/http-deps.js";
 import type { PageAssets } from "./assets/page-assets.js";
+import type { OpenIdPageDeps } from "./consent/interaction-pages.js";
 import type { Catalogue, Locale, Messages } from "./i18n/catalogue.js";
 import type { RedirectTargets } from "./redirect-target.js";
 
@@ -43,6 +44,8 @@ export interface PageDeps extends HttpDeps {
   assets: PageAssets;
   redirects: RedirectTargets;
   places: PlaceLookup;
+  /** The OpenID provider's parts the pages use; absent when the provider is off. */
+  openId?: OpenIdPageDeps | undefined;
 }
 
 declare module "fastify" {

@@ -23,6 +23,7 @@ import { accountPages } from "./account/account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
 import { loadPageAssets } from "./assets/page-assets.js";
 import { ErrorPage } from "./components/error-page.js";
+import { interactionPages, type OpenIdPageDeps } from "./consent/interaction-pages.js";
 import { CSRF_FIELD, createFormCsrf } from "./form-csrf.js";
 import { LANGUAGE_COOKIE, loadCatalogue } from "./i18n/catalogue.js";
 import type { PageDeps, PageSession } from "./page-context.js";
@@ -40,6 +41,20 @@ export interface PagesOptions {
   isDependencyDown: (error: unknown) => boolean;
   /** Where addresses are (PORTCULLIS_GEOIP_CSV), for the device list and security events. */
   places: PlaceLookup;
+  /** The OpenID provider's sign-in and consent steps; absent when the provider is off. */
+  openId?: OpenIdPageDeps | undefined;
+}
+
+/** `/interaction/<uid>` itself, or a sign-in page on its way back there (`?redirectTo=`). */
+const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:[/?]|$)/;
+
+function interactionUid(request: FastifyRequest): string | undefined {
+  const direct = INTERACTION_PATH.exec(request.url)?.[1];
+  if (direct !== undefined) return direct;
+  const query = request.query as Record<string, unknown> | undefined;
+  const body = request.body as Record<string, unknown> | undefined;
+  const target = query?.redirectTo ?? body?.redirectTo;
+  return typeof target === "string" ? INTERACTION_PATH.exec(target)?.[1] : undefined;
 }
 
 /** `a=1&b=2` → a null-prototype record of the first value of each name. */
@@ -52,7 +67,7 @@ export function parseForm(text: string): Record<string, string> {
 }
 
 export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, options) => {
-  const { config, isDependencyDown, places, ...httpDeps } = options;
+  const { config, isDependencyDown, places, openId, ...httpDeps } = options;
   const catalogue = await loadCatalogue(config.ui.overridesDir ?? null);
   const assets = loadPageAssets(config.ui);
   const redirects = createRedirectTargets(config.publicUrl, config.redirectAllowlist);
@@ -62,16 +77,23 @@ export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, op
     secureCookies: config.secureCookies,
     origin: publicOrigin,
   });
-  const contentSecurityPolicy = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    `form-action ${redirects.formOrigins.map((origin) => (origin === publicOrigin ? "'self'" : origin)).join(" ")}`,
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
+  /**
+   * Form targets include where a form's redirects end up: the redirect allow-list and, while an
+   * OpenID client's sign-in is under way, that client's redirect URI (browsers apply
+   * `form-action` to every redirect that follows a form post).
+   */
+  const policyWithFormOrigins = (extraOrigins: readonly string[]) =>
+    [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      `form-action ${[...new Set([...redirects.formOrigins, ...extraOrigins])].map((origin) => (origin === publicOrigin ? "'self'" : origin)).join(" ")}`,
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join("; ");
+  const contentSecurityPolicy = policyWithFormOrigins([]);
 
   app.decorateRequest("page", null);
   app.addContentTypeParser(
@@ -132,6 +154,15 @@ export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, op
       }
     }
     request.page.csrfToken = formCsrf.issue(request, reply, signedIn?.sessionId ?? null);
+    const uid = openId === undefined ? undefined : interactionUid(request);
+    if (openId !== undefined && uid !== undefined) {
+      const interaction = await openId.provider.current().Interaction.find(uid);
+      const redirectUri = interaction?.params.redirect_uri;
+      // A native app's private-use scheme has no origin to name (and no browser to protect).
+      const origin =
+        typeof redirectUri === "string" && URL.canParse(redirectUri) ? new URL(redirectUri).origin : "null";
+      if (origin !== "null") reply.header("content-security-policy", policyWithFormOrigins([origin]));
+    }
   });
 
   app.setErrorHandler(async (error: unknown, request, reply: FastifyReply) => {
@@ -202,10 +233,11 @@ export const pages: FastifyPluginAsync<HttpDeps & PagesOptions> = async (app, op
     seeOther(reply, pageContext(request).signedIn === null ? "/login" : "/account"),
   );
 
-  const deps: PageDeps = { config, ...httpDeps, catalogue, assets, redirects, places };
+  const deps: PageDeps = { config, ...httpDeps, catalogue, assets, redirects, places, openId };
   await app.register(signInPages, deps);
   await app.register(signUpPages, deps);
   await app.register(recoveryPages, deps);
   await app.register(accountPages, deps);
   await app.register(adminPages, deps);
+  if (openId !== undefined) await app.register(interactionPages, { ...deps, openId });
 };

@@ -362,7 +362,7 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
     await page.getByRole("link", { name: "Clients" }).click();
     await page.waitForURL(/\/admin\/clients$/);
     await expect(page.getByRole("main").textContent()).resolves.toContain(
-      "OAuth clients — the apps that sign people in with",
+      "OAuth clients are the apps that sign people in with",
     );
   });
 });

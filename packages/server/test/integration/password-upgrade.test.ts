@@ -1,8 +1,9 @@
 /**
- * Imported bcrypt hashes (and argon2 hashes with outdated parameters) sign their owner in, and
- * the stored hash is transparently replaced by an argon2id hash with the current parameters at
- * that login; afterwards the same password still works.
+ * Imported bcrypt and PBKDF2 hashes (and argon2 hashes with outdated parameters) sign their owner
+ * in, and the stored hash is transparently replaced by an argon2id hash with the current
+ * parameters at that login; afterwards the same password still works.
  */
+import { pbkdf2Sync } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, uniqueEmail } from "../support/test-app.js";
@@ -75,6 +76,18 @@ describe("password hash upgrade", () => {
     expect(await storedHash(email)).toMatch(/^\$argon2id\$/);
     // The upgraded hash holds the normalised form, which both spellings map to.
     expect((await t.post("/v1/auth/login", { email, password: raw })).statusCode).toBe(200);
+    expect((await t.post("/v1/auth/login", { email, password: raw.normalize("NFKC") })).statusCode).toBe(200);
+  });
+
+  it("accepts a Django PBKDF2 hash made from a password that NFKC normalisation would change, and upgrades it", async () => {
+    const email = uniqueEmail("django");
+    const raw = "ｆｕｌｌｗｉｄｔｈ-Passphrase";
+    const digest = pbkdf2Sync(raw, "seasalt", 1_000, 32, "sha256").toString("base64");
+    await importUser(email, `pbkdf2_sha256$1000$seasalt$${digest}`);
+
+    expect((await t.post("/v1/auth/login", { email, password: `${raw}x` })).statusCode).toBe(401);
+    expect((await t.post("/v1/auth/login", { email, password: raw })).statusCode).toBe(200);
+    expect(await storedHash(email)).toMatch(/^\$argon2id\$/);
     expect((await t.post("/v1/auth/login", { email, password: raw.normalize("NFKC") })).statusCode).toBe(200);
   });
 

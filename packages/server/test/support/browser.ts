@@ -90,7 +90,8 @@ export function createBrowser(t: Pick<TestApp, "app" | "config">, providerOrigin
       const response = await t.app.inject({
         method,
         url: `${url.pathname}${url.search}`,
-        headers,
+        // The host a real browser would send (the OpenID provider builds URLs from it).
+        headers: { host: url.host, ...headers },
         ...(payload === undefined ? {} : { payload }),
       });
       const setCookie = response.headers["set-cookie"];

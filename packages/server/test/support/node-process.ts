@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export const SERVER_PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/main.ts");
 export const CLI_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/cli/main.ts");
+const SERVER_TSCONFIG = resolve(SERVER_PACKAGE_DIR, "tsconfig.json");
 
 // An absolute URL, so the child may run in a temporary folder that has no node_modules.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -54,7 +55,9 @@ export function spawnTypeScript(
 ): NodeProcess {
   const child = spawn(process.execPath, ["--import", TSX_LOADER, script, ...args], {
     cwd: options.cwd,
-    env: cleanEnv(options.env),
+    // tsx looks for tsconfig.json in `cwd` (often a temporary folder): point it at the server's,
+    // or the pages' JSX would be compiled for React.
+    env: cleanEnv({ TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...options.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = { stdout: "", stderr: "" };

@@ -20,7 +20,8 @@ export type MailKind =
   | "email_changed"
   | "identity_linked"
   | "identities_unlinked"
-  | "account_deleted";
+  | "account_deleted"
+  | "webhook_disabled";
 
 /** Where an act came from, as told to the user ("from 203.0.113.7, Firefox on Linux"). */
 export interface MailOrigin {
@@ -64,7 +65,19 @@ export type MailIntent =
    */
   | { kind: "identities_unlinked"; to: string; providers: string[]; origin: MailOrigin }
   /** To the address of an account its owner just deleted. */
-  | { kind: "account_deleted"; to: string; origin: MailOrigin };
+  | { kind: "account_deleted"; to: string; origin: MailOrigin }
+  /**
+   * To each administrator: a webhook endpoint failed for a day and was turned off. `endpoint` is
+   * the URL's origin only (its path or query may hold the receiver's token).
+   */
+  | {
+      kind: "webhook_disabled";
+      to: string;
+      webhookId: string;
+      endpoint: string;
+      description: string | null;
+      failingSince: number;
+    };
 
 /** A message ready to send: what the outbox stores and the outbox folder writes. */
 export interface RenderedMail {

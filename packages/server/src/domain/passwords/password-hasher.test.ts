@@ -2,7 +2,8 @@ import { performance } from "node:perf_hooks";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { ServiceBusyError } from "../errors.js";
-import { createPasswordHasher, type PasswordHasherOptions } from "./password-hasher.js";
+import { firebaseScryptHash } from "./imported-password-hashes.js";
+import { createPasswordHasher, identifyPasswordHash, type PasswordHasherOptions } from "./password-hasher.js";
 
 // Small argon2 parameters keep the suite fast; the defaults are asserted on their own below.
 const FAST: PasswordHasherOptions = { maxConcurrent: 2, maxQueued: 100, memoryCost: 1024, timeCost: 1 };
@@ -107,6 +108,40 @@ describe("createPasswordHasher › verify", () => {
       valid: false,
       needsRehash: false,
     });
+  });
+});
+
+describe("createPasswordHasher › imported hashes", () => {
+  // Django's test suite, and the sample user of Firebase's README (see imported-password-hashes.test.ts).
+  const django = "pbkdf2_sha256$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=";
+  const firebase = firebaseScryptHash(
+    {
+      signerKey: "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
+      saltSeparator: "Bw==",
+      rounds: 8,
+      memCost: 14,
+    },
+    "42xEC+ixf3L2lw==",
+    "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
+  ) as string;
+
+  it.each([
+    ["Django PBKDF2", django, "lètmein"],
+    ["Firebase scrypt", firebase, "user1password"],
+  ])("verifies %s and always asks for a rehash", async (_label, stored, password) => {
+    expect(await hasher.verify(stored, password)).toEqual({ valid: true, needsRehash: true });
+    expect(await hasher.verify(stored, `${password}!`)).toEqual({ valid: false, needsRehash: false });
+    expect(hasher.needsRehash(stored)).toBe(true);
+  });
+
+  it("names the scheme of every hash it can verify, and nothing else", async () => {
+    expect(identifyPasswordHash(await hasher.hash("tangerine-otter-lamp"))).toBe("argon2");
+    expect(identifyPasswordHash(bcrypt.hashSync("tangerine-otter-lamp", 4))).toBe("bcrypt");
+    expect(identifyPasswordHash(django)).toBe("pbkdf2");
+    expect(identifyPasswordHash(firebase)).toBe("firebase-scrypt");
+    expect(identifyPasswordHash("$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$AAAA")).toBeNull();
+    expect(identifyPasswordHash("md5$$88a434c88cca4e900f7874cd98123f43")).toBeNull();
+    expect(identifyPasswordHash("tangerine-otter-lamp")).toBeNull();
   });
 });
 

@@ -2,11 +2,12 @@
  * Hashes and verifies passwords. New hashes are argon2id with the OWASP Password Storage Cheat
  * Sheet parameters (19 MiB, 2 passes, 1 lane; RFC 9106 §4 describes the trade-offs), stored as
  * self-describing PHC strings so parameters can be raised later and old hashes upgraded on the
- * next login. bcrypt hashes imported from other systems are verified, never created, and always
- * reported as needing a rehash. Every hash computation goes through one bounded queue: argon2 is
- * deliberately expensive, so a login storm must wait in line (or be told to retry) rather than
- * exhaust memory and CPU and starve every other request. Passwords arrive already normalised
- * (see `normalizePassword`) and are hashed whole: nothing here truncates.
+ * next login. Hashes imported from other systems (bcrypt; PBKDF2 as Django, passlib, Auth0 or
+ * Keycloak store it; scrypt; Firebase's scrypt: see `imported-password-hashes.ts`) are
+ * verified, never created, and always reported as needing a rehash. Every hash computation goes
+ * through one bounded queue: argon2 is deliberately expensive, so a login storm must wait in line (or be
+ * told to retry) rather than exhaust memory and CPU and starve every other request. Passwords
+ * arrive already normalised (see `normalizePassword`) and are hashed whole: nothing truncates.
  */
 
 import { randomBytes } from "node:crypto";
@@ -18,6 +19,7 @@ import {
 } from "@node-rs/argon2";
 import bcrypt from "bcryptjs";
 import { ServiceBusyError } from "../errors.js";
+import { identifyImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 
 export interface PasswordHasherOptions {
   /** Hashes in flight at once (the server passes `os.availableParallelism()`). */
@@ -42,14 +44,14 @@ export interface PasswordHasher {
   /** An argon2id PHC string of the whole password with the current parameters. */
   hash(password: string): Promise<string>;
   /**
-   * Checks a password against a stored argon2 or bcrypt hash. An unknown or garbled hash is
-   * `{ valid: false, needsRehash: false }`, never an exception. Throws `ServiceBusyError` when
+   * Checks a password against a stored hash of any scheme `identifyPasswordHash` knows. An
+   * unknown or garbled hash is `{ valid: false, needsRehash: false }`, never an exception. Throws `ServiceBusyError` when
    * the queue is full.
    */
   verify(storedHash: string, password: string): Promise<VerifyOutcome>;
   /** Spends the same work as verify() against a real argon2id hash, for unknown accounts (timing must not reveal existence). */
   verifyDummy(password: string): Promise<void>;
-  /** True for bcrypt, or argon2 with parameters different from the current ones. */
+  /** True for an imported scheme (bcrypt, PBKDF2, Firebase scrypt), or argon2 with other parameters than the current ones. */
   needsRehash(storedHash: string): boolean;
 }
 
@@ -74,6 +76,36 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
 /** True for imported bcrypt hashes, which were made from the raw, un-normalised password. */
 export function isBcryptHash(storedHash: string): boolean {
   return BCRYPT_FORMAT.test(storedHash);
+}
+
+export type PasswordHashScheme = "argon2" | "bcrypt" | "pbkdf2" | "scrypt" | "firebase-scrypt";
+
+/**
+ * The scheme of a stored hash after a syntax check, or null when `verify` could never match it
+ * (what an import refuses).
+ *
+ * @example identifyPasswordHash("$2b$10$…") // "bcrypt"
+ */
+export function identifyPasswordHash(storedHash: string): PasswordHashScheme | null {
+  if (ARGON2_PREFIX.test(storedHash)) {
+    // The library's own parser checks every part (parameters, salt, digest length).
+    try {
+      parseArgon2Options(storedHash);
+      return "argon2";
+    } catch {
+      return null;
+    }
+  }
+  if (BCRYPT_FORMAT.test(storedHash)) return "bcrypt";
+  return identifyImportedHash(storedHash);
+}
+
+/**
+ * True for hashes another system made (bcrypt, PBKDF2, Firebase scrypt): from the password as
+ * typed there, without our NFKC normalisation, so a login may try the raw input too.
+ */
+export function isImportedHash(storedHash: string): boolean {
+  return BCRYPT_FORMAT.test(storedHash) || identifyImportedHash(storedHash) !== null;
 }
 
 interface WorkQueue {
@@ -168,7 +200,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   let dummyHash: Promise<string> | undefined;
 
   const needsRehash = (storedHash: string): boolean => {
-    if (BCRYPT_FORMAT.test(storedHash)) return true;
+    if (isImportedHash(storedHash)) return true;
     if (!ARGON2_PREFIX.test(storedHash)) return false;
     try {
       const used = parseArgon2Options(storedHash);
@@ -212,6 +244,11 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       // those bytes match the same bcrypt hash. That is why imported bcrypt hashes always
       // report needsRehash: the caller replaces them with argon2id on the first good login.
       result = await queue.run(() => settle(() => bcrypt.compare(password, storedHash)));
+    } else if (identifyImportedHash(storedHash) !== null) {
+      // PBKDF2 and Firebase's scrypt: as costly as the system that made them chose; always upgraded.
+      result = await queue.run(() =>
+        settle(async () => (await verifyImportedHash(storedHash, password)) === true),
+      );
     }
     if (result === "unreadable") {
       // A broken hash still costs a full verification, so it is indistinguishable by timing

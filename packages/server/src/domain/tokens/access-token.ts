@@ -31,6 +31,10 @@ export interface AccessTokenClaims {
    * empty string when their roles grant none); a token without it carries no scopes.
    */
   scope?: string;
+  /** RFC 9068 §2.2: the OAuth client a token of the OpenID provider was issued to; absent on session tokens. */
+  client_id?: string;
+  /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 /** Signs new access tokens with the key ring's current key. */
@@ -293,6 +297,18 @@ function readClaims(
   if (!isStringArray(roles) || !isStringArray(amr)) return null;
   const scope = own(payload, "scope");
   if (scope !== undefined && typeof scope !== "string") return null;
+  const clientId = own(payload, "client_id");
+  if (clientId !== undefined && !isNonEmptyString(clientId)) return null;
+  const confirmation = own(payload, "cnf");
+  let jkt: string | undefined;
+  if (confirmation !== undefined) {
+    // A binding this verifier cannot check (an mTLS certificate) must not be ignored.
+    jkt =
+      typeof confirmation === "object" && confirmation !== null
+        ? (own(confirmation as Record<string, unknown>, "jkt") as string | undefined)
+        : undefined;
+    if (!isNonEmptyString(jkt)) return null;
+  }
 
   const claims: AccessTokenClaims = {
     iss: issuer,
@@ -306,6 +322,8 @@ function readClaims(
     amr: Object.freeze([...amr]) as string[],
     auth_time: authTime,
     ...(scope === undefined ? {} : { scope }),
+    ...(clientId === undefined ? {} : { client_id: clientId }),
+    ...(jkt === undefined ? {} : { cnf: Object.freeze({ jkt }) }),
   };
   return Object.freeze(claims);
 }

@@ -6,7 +6,7 @@
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
-import { isBcryptHash, type PasswordHasher } from "../passwords/password-hasher.js";
+import { isImportedHash, type PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, PASSWORD_MAX_LENGTH } from "../passwords/password-policy.js";
 import type { Persistence } from "../persistence.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
@@ -60,8 +60,8 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       return { valid: false, needsRehash: false };
     }
     const outcome = await hasher.verify(account.passwordHash, password);
-    // An imported bcrypt hash was made from the raw input; the upgrade then stores the normalised one.
-    if (!outcome.valid && rawPassword !== password && isBcryptHash(account.passwordHash)) {
+    // An imported hash (bcrypt, PBKDF2, Firebase scrypt) was made from the raw input; the upgrade then stores the normalised one.
+    if (!outcome.valid && rawPassword !== password && isImportedHash(account.passwordHash)) {
       return hasher.verify(account.passwordHash, rawPassword);
     }
     return outcome;

@@ -84,7 +84,9 @@ export function bearerTokenResolver(sessions: SessionService): CredentialResolve
     resolve(request) {
       const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
       const claims = token === undefined ? null : sessions.authenticateAccessToken(token);
-      if (claims === null) return null;
+      // A token the OpenID provider issued to a client is for resource servers (and userinfo),
+      // never Portcullis's own API: a client must not act as the person on their account.
+      if (claims === null || claims.client_id !== undefined) return null;
       return {
         userId: claims.sub,
         sessionId: claims.sid,

@@ -174,7 +174,117 @@ export interface WebAuthnCredentialsTable {
   last_used_at: number | null;
 }
 
+/** Migration 0011: `oidc-provider`'s artefacts, as JSON under (model, id). */
+export interface OidcModelsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+/** Migration 0011: what a person allowed a client (space-separated scopes). */
+export interface OAuthConsentsTable {
+  user_id: string;
+  client_id: string;
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Migration 0011: the Portcullis session a provider grant was made in. */
+export interface OidcGrantSessionsTable {
+  grant_id: string;
+  /** Null for a client's client-credentials row (`client:<id>`). */
+  session_id: string | null;
+  user_id: string | null;
+  client_id: string;
+  /** JSON list of authentication methods. */
+  amr: string;
+  /** Seconds since the epoch. */
+  auth_time: number;
+  created_at: number;
+  revoked_at: number | null;
+  /** The provider's `sid` in the client's ID tokens, once a token was issued. */
+  oidc_sid: string | null;
+}
+
+/** Migration 0011: logout tokens waiting for a client's back-channel logout URI. */
+export interface BackchannelLogoutsTable {
+  id: string;
+  client_id: string;
+  subject: string;
+  oidc_sid: string | null;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  next_attempt_at: number;
+  /** A worker holds the row until then (several instances share the outbox). */
+  claimed_until: number | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/** Migration 0010: the OpenID provider's OAuth clients; only the SHA-256 of a secret (null for public clients). */
+export interface OAuthClientsTable {
+  id: string;
+  name: string;
+  type: string;
+  secret_hash: string | null;
+  /** JSON lists. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  grant_types: string;
+  scopes: string;
+  first_party: number;
+  backchannel_logout_uri: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Migration 0009: endpoints that hear of audit events; the secret sealed (domain/webhooks/webhook-secret.ts). */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON list of event types, or ["*"]. */
+  events: string;
+  description: string | null;
+  enabled: number;
+  secret_sealed: string;
+  secret_key_id: string;
+  created_at: number;
+  updated_at: number;
+  failing_since: number | null;
+}
+
+/** Migration 0009: the webhook outbox, one row per (event, webhook). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  next_attempt_at: number;
+  give_up_at: number;
+  locked_until: number | null;
+  delivered_at: number | null;
+  finished_at: number | null;
+}
+
 export interface Database {
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  oauth_clients: OAuthClientsTable;
+  oidc_models: OidcModelsTable;
+  oauth_consents: OAuthConsentsTable;
+  oidc_grant_sessions: OidcGrantSessionsTable;
+  backchannel_logouts: BackchannelLogoutsTable;
   mail_outbox: MailOutboxTable;
   recovery_tokens: RecoveryTokensTable;
   password_reset_requests: PasswordResetRequestsTable;

@@ -121,10 +121,18 @@ export function createSessionRepository(db: Kysely<Database>): SessionStore {
       return rows.map((row) => row.id);
     },
     async listSessionsRevokedSince(since) {
+      // A grant of the OpenID provider is the `sid` of the access tokens its client holds: revoked
+      // grants are revoked sessions to every verifier (store/sql/oauth-grant-repository.ts).
       const rows = await db
         .selectFrom("sessions")
         .select(["id", "revoked_at"])
         .where("revoked_at", ">", since)
+        .unionAll(
+          db
+            .selectFrom("oidc_grant_sessions")
+            .select(["grant_id as id", "revoked_at"])
+            .where("revoked_at", ">", since),
+        )
         .execute();
       return rows.map((row) => ({ id: row.id, revokedAt: Number(row.revoked_at) }));
     },

@@ -10,6 +10,7 @@ import { createAuditRepository } from "./audit-repository.js";
 import { createIdentityRepository } from "./identity-repository.js";
 import { createMailOutboxRepository } from "./mail-outbox-repository.js";
 import { createMfaRepository } from "./mfa-repository.js";
+import { createOAuthClientRepository } from "./oauth-client-repository.js";
 import { createRecoveryRepository } from "./recovery-repository.js";
 import type { Database } from "./schema.js";
 import { createSessionRepository } from "./session-repository.js";
@@ -18,6 +19,7 @@ import { createSigningKeyRepository } from "./signing-key-repository.js";
 import { createUserAdminRepository } from "./user-admin-repository.js";
 import { createUserRepository } from "./user-repository.js";
 import { createWebAuthnCredentialRepository } from "./webauthn-credential-repository.js";
+import { createWebhookRepository } from "./webhook-repository.js";
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -39,6 +41,8 @@ function createStores(db: Kysely<Database>, changed: (userId: string) => void): 
     identities: createIdentityRepository(db),
     mfa: createMfaRepository(db, changed),
     webauthn: createWebAuthnCredentialRepository(db),
+    webhooks: createWebhookRepository(db),
+    oauthClients: createOAuthClientRepository(db),
   };
 }
 

@@ -56,6 +56,7 @@ const DONE = {
     reveal: "api-key",
   },
   "api-key-revoked": { section: "api-keys", notice: (t) => t.account.apiKeys.revoked },
+  "app-disconnected": { section: "connected-apps", notice: (t) => t.account.apps.removed },
 } satisfies Record<string, DoneEntry>;
 
 export type DoneKey = keyof typeof DONE;

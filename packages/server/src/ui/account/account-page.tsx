@@ -10,6 +10,7 @@ import type { PageContext } from "../page-context.js";
 import type { AccountData, AccountState } from "./account-view.js";
 import { ApiKeysSection } from "./api-keys-section.js";
 import { ConnectedAccountsSection } from "./connected-accounts-section.js";
+import { ConnectedAppsSection } from "./connected-apps-section.js";
 import { DevicesSection } from "./devices-section.js";
 import { DeleteAccountSection, SecurityEventsSection } from "./events-section.js";
 import { PasskeysSection } from "./passkeys-section.js";
@@ -54,6 +55,7 @@ export function AccountPage({ ctx, data, state }: AccountPageProps) {
       <PasskeysSection ctx={ctx} data={data} state={sections.passkeys} />
       <DevicesSection ctx={ctx} data={data} state={sections.devices} />
       <ConnectedAccountsSection ctx={ctx} data={data} state={sections["connected-accounts"]} />
+      <ConnectedAppsSection ctx={ctx} data={data} state={sections["connected-apps"]} />
       <ApiKeysSection ctx={ctx} data={data} state={sections["api-keys"]} page={state} />
       <SecurityEventsSection ctx={ctx} data={data} state={sections["security-events"]} />
       <DeleteAccountSection ctx={ctx} data={data} state={sections["delete-account"]} />

@@ -308,6 +308,14 @@ export const accountPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     return respond.render(call, inSection("api-keys", { error: t.account.apiKeys.notFound }), 404);
   });
 
+  // "Connected apps": withdrawing a consent needs the session alone, like revoking a device.
+  app.post("/account/apps/:clientId/remove", hidden, async (request, reply) => {
+    const call = signedInFor(request, reply);
+    if (call === null) return reply;
+    await deps.openId?.disconnectApp(call.signedIn.user.id, param(request, "clientId"));
+    return seeOther(reply, doneUrl("app-disconnected"));
+  });
+
   app.post("/account/delete", hidden, async (request, reply) => {
     const call = signedInFor(request, reply);
     if (call === null) return reply;

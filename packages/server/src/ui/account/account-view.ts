@@ -13,6 +13,7 @@ import type { Place } from "../../domain/places/place-lookup.js";
 import type { Session } from "../../domain/sessions/session.js";
 import type { User } from "../../domain/users/user.js";
 import type { WebAuthnCredentialRecord } from "../../domain/webauthn/webauthn-credential.js";
+import type { ConnectedApp } from "../consent/interaction-pages.js";
 import type { PageDeps, PageSession } from "../page-context.js";
 import type { TotpSetupView } from "./shown-once.js";
 
@@ -25,6 +26,7 @@ export type SectionId =
   | "passkeys"
   | "devices"
   | "connected-accounts"
+  | "connected-apps"
   | "api-keys"
   | "security-events"
   | "delete-account";
@@ -94,6 +96,8 @@ export interface AccountData {
   /** Social-login providers this server has, by id. */
   providerIds: readonly string[];
   apiKeys: ApiKey[];
+  /** The apps allowed to use the account; null when this server is no OpenID provider. */
+  apps: ConnectedApp[] | null;
   events: AuditEventView[];
   /** Where an address is, from the operator's GeoIP data (null when unknown or none is configured). */
   placeOf(ip: string | null): Place | null;
@@ -104,13 +108,14 @@ export const EVENTS_SHOWN = 20;
 
 export async function loadAccountData(deps: PageDeps, signedIn: PageSession): Promise<AccountData> {
   const userId = signedIn.user.id;
-  const [mfa, passkeys, sessions, identities, apiKeys, events] = await Promise.all([
+  const [mfa, passkeys, sessions, identities, apiKeys, events, apps] = await Promise.all([
     deps.mfa.status(userId),
     deps.webauthn.listCredentials(userId),
     deps.sessions.listSessions(userId),
     deps.identities.listIdentities(userId),
     deps.apiKeys.listApiKeys(userId),
     deps.auditLog.listUserEvents(userId, EVENTS_SHOWN),
+    deps.openId?.listConnectedApps(userId) ?? null,
   ]);
   return {
     user: signedIn.user,
@@ -124,6 +129,7 @@ export async function loadAccountData(deps: PageDeps, signedIn: PageSession): Pr
     identities,
     providerIds: deps.socialLogin.providerIds,
     apiKeys,
+    apps,
     events,
     placeOf: (ip) => deps.places.find(ip),
   };

@@ -58,6 +58,25 @@ export function eventInWords(t: Messages, event: AuditEventView): string {
     "mfa.reset": () => words.mfaReset,
     "webauthn.registered": () => words.passkeyAdded(name()),
     "webauthn.removed": () => words.passkeyRemoved(name()),
+    // An administrator's acts on OAuth clients: no user is their subject, so only the console shows them.
+    "client.created": () => t.admin.eventTypes["client.created"],
+    "client.updated": () => t.admin.eventTypes["client.updated"],
+    "client.deleted": () => t.admin.eventTypes["client.deleted"],
+    "client.secret_rotated": () => t.admin.eventTypes["client.secret_rotated"],
+    "consent.granted": () => t.admin.eventTypes["consent.granted"],
+    "consent.revoked": () => t.admin.eventTypes["consent.revoked"],
+    "oauth_token.issued": () => t.admin.eventTypes["oauth_token.issued"],
+    "oauth_grant.revoked": () => t.admin.eventTypes["oauth_grant.revoked"],
+    "backchannel_logout.delivered": () => t.admin.eventTypes["backchannel_logout.delivered"],
+    "backchannel_logout.failed": () => t.admin.eventTypes["backchannel_logout.failed"],
+    // Administrators' acts on webhooks, and the worker turning one off: no user is their subject either.
+    "webhook.created": () => t.admin.eventTypes["webhook.created"],
+    "webhook.updated": () => t.admin.eventTypes["webhook.updated"],
+    "webhook.deleted": () => t.admin.eventTypes["webhook.deleted"],
+    "webhook.disabled": () => t.admin.eventTypes["webhook.disabled"],
+    // The command line's imports and exports: one event per run, about no one user.
+    "users.imported": () => t.admin.eventTypes["users.imported"],
+    "users.exported": () => t.admin.eventTypes["users.exported"],
   };
   const sentence = Object.hasOwn(sentences, event.type) ? sentences[event.type as AuditEventType] : undefined;
   return sentence === undefined ? words.other(event.type) : sentence();

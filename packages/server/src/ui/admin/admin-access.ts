@@ -51,6 +51,7 @@ const NOTICES: readonly AdminNotice[] = [
   "rolesSaved",
   "deleted",
   "rotated",
+  "appRemoved",
 ];
 
 /** The `?notice=` after a redirect, in words; anything not on the list says nothing. */

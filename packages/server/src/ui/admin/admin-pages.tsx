@@ -16,7 +16,7 @@ import type { PageDeps, PageSession } from "../page-context.js";
 import { formBody, pageContext, rawField, seeOther, sendPage, textField } from "../render.js";
 import { adminActor, noticeOf, requireAdmin, withNotice } from "./admin-access.js";
 import { AuditPage } from "./audit-page.js";
-import { ClientsPage } from "./clients-page.js";
+import { clientsPages } from "./clients-pages.js";
 import { KeysPage } from "./keys-page.js";
 import { OverviewPage } from "./overview-page.js";
 import { DeleteUserPage, UserPage } from "./user-page.js";
@@ -191,9 +191,10 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     status = 200,
   ): Promise<FastifyReply> {
     const ctx = pageContext(request);
-    const [sessions, recent] = await Promise.all([
+    const [sessions, recent, apps] = await Promise.all([
       deps.sessions.listSessions(user.id),
       deps.auditLog.listEvents({ userId: user.id, limit: USER_EVENTS }),
+      deps.openId?.listConnectedApps(user.id) ?? null,
     ]);
     const events = recent.ok ? recent.events : [];
     return sendPage(
@@ -205,6 +206,7 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
           roles,
           checkedRoles: extra.checkedRoles ?? user.roles,
           sessions,
+          apps,
           events,
           emails: await emailsOf(events),
           notice: noticeOf(ctx.t, request.query),
@@ -275,6 +277,13 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     return outcome.code === "last_admin"
       ? renderUser(request, reply, user, { error: t.errors.last_admin, checkedRoles: chosen }, 409)
       : renderUser(request, reply, user, { error: t.admin.user.unknownRoles, checkedRoles: chosen }, 400);
+  });
+
+  // Withdraws the user's consent to an app, as "Remove access" on their own account page does.
+  userAct("apps/:clientId/remove", async (request, reply, user, admin) => {
+    const { clientId } = request.params as { clientId: string };
+    await deps.openId?.disconnectApp(user.id, clientId, admin.user.id);
+    return seeOther(reply, withNotice(userPath(user.id), "appRemoved"));
   });
 
   app.get("/admin/users/:id/delete", page, async (request, reply) => {
@@ -352,10 +361,7 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
     return seeOther(reply, withNotice("/admin/keys", "rotated"));
   });
 
-  // Clients -----------------------------------------------------------------------------------
+  // Clients: the OpenID provider's OAuth clients (clients-pages.tsx) ----------------------------
 
-  app.get("/admin/clients", page, async (request, reply) => {
-    if (requireAdmin(request, reply) === null) return reply;
-    return sendPage(reply, <ClientsPage ctx={pageContext(request)} />);
-  });
+  await app.register(clientsPages, deps);
 };

@@ -7,6 +7,7 @@ import type { AuditEventView } from "../../domain/audit/audit-record.js";
 import type { Session } from "../../domain/sessions/session.js";
 import type { User } from "../../domain/users/user.js";
 import { CsrfField } from "../components/form.js";
+import type { ConnectedApp } from "../consent/interaction-pages.js";
 import type { PageContext } from "../page-context.js";
 import { AdminFrame, formatTime, TableRegion, Time } from "./admin-frame.js";
 import { EventTable } from "./audit-page.js";
@@ -18,6 +19,8 @@ export interface UserView {
   /** The roles to show checked (the submitted ones after a refused change). */
   checkedRoles: readonly string[];
   sessions: Session[];
+  /** The apps allowed to use the account; null when this server is no OpenID provider. */
+  apps: ConnectedApp[] | null;
   events: AuditEventView[];
   /** Emails of the users named in `events`, by id. */
   emails: ReadonlyMap<string, string>;
@@ -212,6 +215,35 @@ export function UserPage({ ctx, view }: { ctx: PageContext; view: UserView }) {
           </TableRegion>
         )}
       </section>
+
+      {view.apps === null ? null : (
+        <section class="card">
+          <h2 id="apps-heading">{labels.appsHeading}</h2>
+          {view.apps.length === 0 ? (
+            <p>{labels.noApps}</p>
+          ) : (
+            <ul class="plain">
+              {view.apps.map((app) => (
+                <li key={app.clientId}>
+                  <form
+                    method="post"
+                    action={`${path}/apps/${encodeURIComponent(app.clientId)}/remove`}
+                    class="admin-action"
+                  >
+                    <CsrfField ctx={ctx} />
+                    <span id={`app-${app.clientId}`}>
+                      <strong>{app.name}</strong> · {app.scopes.join(" ")}
+                    </span>
+                    <button type="submit" class="secondary" aria-describedby={`app-${app.clientId}`}>
+                      {labels.removeApp}
+                    </button>
+                  </form>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
 
       <section class="card">
         <h2 id="events-heading">{labels.eventsHeading}</h2>

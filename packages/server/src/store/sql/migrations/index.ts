@@ -8,6 +8,9 @@ import * as mfa from "./0005-mfa.js";
 import * as identities from "./0006-identities.js";
 import * as revocationIndexes from "./0007-revocation-indexes.js";
 import * as identityAddressProof from "./0008-identity-address-proof.js";
+import * as webhooks from "./0009-webhooks.js";
+import * as oauthClients from "./0010-oauth-clients.js";
+import * as openIdProvider from "./0011-openid-provider.js";
 
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -18,4 +21,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   "0006-identities": identities,
   "0007-revocation-indexes": revocationIndexes,
   "0008-identity-address-proof": identityAddressProof,
+  "0009-webhooks": webhooks,
+  "0010-oauth-clients": oauthClients,
+  "0011-openid-provider": openIdProvider,
 };

@@ -1,0 +1,146 @@
+/**
+ * "Sign in with Portcullis" in Chromium: an app (a relying party on loopback, driven by
+ * `openid-client`) sends the browser to the authorization endpoint; the person signs in on
+ * `/login`, sees the consent page (the app's name, the scopes in words, "Allow" and "Deny") and
+ * comes back to the app with a code. The pages' strict CSP must let those forms' redirects reach
+ * the app (browsers apply `form-action` along the redirect chain) — including straight from
+ * `/login` when consent is remembered.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import * as client from "openid-client";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueEmail } from "../support/test-app.js";
+import {
+  browserSuitesEnabled,
+  expectAccessible,
+  STRONG_PASSWORD,
+  saveScreenshot,
+  usePagesFixture,
+} from "./support/pages-fixture.js";
+
+describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app in Chromium", () => {
+  const pages = usePagesFixture();
+  let app: Server;
+  let callback = "";
+  let rp: client.Configuration;
+  const violations: string[] = [];
+
+  beforeAll(async () => {
+    app = createServer((_request, response) => {
+      response
+        .writeHead(200, { "content-type": "text/html" })
+        .end("<!doctype html><title>Team Wiki</title><h1>Back in the app</h1>");
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    const created = await pages.t.services.clients.createClient(
+      {
+        name: "Team Wiki",
+        type: "confidential",
+        grantTypes: ["authorization_code"],
+        scopes: ["openid", "email", "profile"],
+        redirectUris: [callback],
+      },
+      null,
+    );
+    if (!created.ok) throw new Error(JSON.stringify(created));
+    rp = await client.discovery(
+      new URL(pages.baseUrl),
+      created.client.id,
+      undefined,
+      client.ClientSecretBasic(created.clientSecret ?? ""),
+      { execute: [client.allowInsecureRequests] },
+    );
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => app?.close(resolve));
+  });
+
+  async function startAt(page: Page) {
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: callback,
+      scope: "openid email profile",
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+    });
+    await page.goto(url.href);
+    return { verifier, state };
+  }
+
+  async function signIn(page: Page, email: string) {
+    await page.waitForURL(/\/login\?redirectTo=/);
+    await page.getByRole("textbox", { name: "Email" }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  }
+
+  it("signs in, asks for consent in words, and returns to the app with a code it can redeem", async () => {
+    const email = uniqueEmail("rp");
+    await pages.t.signUp(email);
+    const { page } = await pages.open();
+    const { verifier, state } = await startAt(page);
+    await signIn(page, email);
+
+    await page.waitForURL(/\/interaction\//);
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Team Wiki wants to access your account",
+    );
+    await expect(page.getByText("See your email address").count()).resolves.toBe(1);
+    await expect(page.getByText("See your name").count()).resolves.toBe(1);
+    await expectAccessible(page);
+    await saveScreenshot(page, "consent");
+
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.waitForURL((url) => url.href.startsWith(callback));
+    const tokens = await client.authorizationCodeGrant(rp, new URL(page.url()), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    // The ID token carries the claims its scopes release, as userinfo does.
+    expect(tokens.claims()?.email).toBe(email);
+    expect((await client.fetchUserInfo(rp, tokens.access_token, String(tokens.claims()?.sub))).email).toBe(
+      email,
+    );
+    expect(violations).toEqual([]);
+  });
+
+  it("goes straight from /login back to the app when consent is remembered", async () => {
+    const email = uniqueEmail("rp-again");
+    await pages.t.signUp(email);
+    const first = await pages.open();
+    await startAt(first.page);
+    await signIn(first.page, email);
+    await first.page.getByRole("button", { name: "Allow" }).click();
+    await first.page.waitForURL((url) => url.href.startsWith(callback));
+
+    // A new browser: signed out, so /login again, then no consent page.
+    const { page } = await pages.open();
+    await startAt(page);
+    await signIn(page, email);
+    await page.waitForURL((url) => url.href.startsWith(callback));
+    expect(new URL(page.url()).searchParams.get("code")).toEqual(expect.any(String));
+    expect(violations).toEqual([]);
+  });
+
+  it("returns access_denied to the app when the person denies", async () => {
+    const email = uniqueEmail("rp-deny");
+    await pages.t.signUp(email);
+    const { page } = await pages.open();
+    const { state } = await startAt(page);
+    await signIn(page, email);
+    await page.getByRole("button", { name: "Deny" }).click();
+    await page.waitForURL((url) => url.href.startsWith(callback));
+    const landed = new URL(page.url());
+    expect(landed.searchParams.get("error")).toBe("access_denied");
+    expect(landed.searchParams.get("state")).toBe(state);
+    expect(violations).toEqual([]);
+  });
+});
