@@ -38,6 +38,7 @@ import { NO_PLACES } from "./domain/places/place-lookup.js";
 import type { RequestLimiter } from "./domain/rate-limit/limiter.js";
 import { createLoginThrottle } from "./domain/rate-limit/login-throttle.js";
 import { createCsrfTokens, deriveCsrfKey } from "./domain/sessions/csrf-token.js";
+import { createRefreshGrace } from "./domain/sessions/refresh-grace.js";
 import { createRevocationSet, type RevocationSet } from "./domain/sessions/revocation.js";
 import { startRevocationSync } from "./domain/sessions/revocation-sync.js";
 import { createSessionService, type SessionService } from "./domain/sessions/session-service.js";
@@ -61,9 +62,17 @@ import { createUserCache, type UserCache } from "./domain/users/user-cache.js";
 import { createUserService, type UserService } from "./domain/users/user-service.js";
 import { createWebAuthnService, type WebAuthnService } from "./domain/webauthn/webauthn-service.js";
 import type { WebhookService } from "./domain/webhooks/webhook-service.js";
+import {
+  type ConnectionDrain,
+  createConnectionDrain,
+  type DrainOptions,
+  type DrainOutcome,
+  drainServer,
+} from "./http/connection-drain.js";
 import type { HttpDeps } from "./http/http-deps.js";
 import { chooseLogFormat, createLogDestination, type LogDestination } from "./http/log-destination.js";
 import { LOG_SERIALIZERS } from "./http/log-serializers.js";
+import { buildMetricsApp } from "./http/metrics-listener.js";
 import { AccessLogController, accessLog } from "./http/plugins/access-log.js";
 import {
   apiKeyResolver,
@@ -170,6 +179,14 @@ export interface PortcullisApp {
    * (a crash), where no callback runs any more. Closing the app writes them too.
    */
   flushLogs(): void;
+  /**
+   * The first half of a graceful shutdown (http/connection-drain.ts): /readyz answers 503, the
+   * listeners stop, requests in flight finish (cut at `timeoutMs`), keep-alive connections close.
+   * Resolves once no connection is left; `app.close()` then flushes and closes the rest.
+   */
+  drain(options: DrainOptions): Promise<DrainOutcome>;
+  /** The metrics listener's app (PORTCULLIS_METRICS_PORT); closed with `app`. */
+  metricsApp: FastifyInstance | undefined;
 }
 
 export const LOG_REDACTIONS = [
@@ -268,6 +285,8 @@ export async function createServices(
     persistence,
     clock,
     kek: deriveKeyEncryptionKey(config.secret),
+    // Secret rotation: keys sealed under a previous secret still open (`secrets reseal` moves them on).
+    previousKeks: config.previousSecrets.map(deriveKeyEncryptionKey),
     algorithm: config.signingAlgorithm,
     retiredKeyRetentionMs: (config.accessTokenTtlSeconds + 60) * 1000 + KEY_RELOAD_INTERVAL_MS,
   });
@@ -301,6 +320,10 @@ export async function createServices(
     sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     clientBinding: config.sessionBinding,
     roleScopes: config.roleScopes,
+    refreshGrace:
+      config.refreshGraceMs > 0
+        ? createRefreshGrace({ ephemeral, windowMs: config.refreshGraceMs })
+        : undefined,
   });
   const userAdmin = createUserAdminService({
     persistence,
@@ -401,7 +424,7 @@ export async function createServices(
   const secondFactor = createSecondFactorVerifier({
     persistence,
     clock,
-    secretBox: createTotpSecretBox({ secret: config.secret }),
+    secretBox: createTotpSecretBox({ secret: config.secret, previousSecrets: config.previousSecrets }),
     failures: createMfaFailureLimit({
       ephemeral,
       clock,
@@ -429,7 +452,7 @@ export async function createServices(
   const mfa = createMfaService({
     persistence,
     clock,
-    secretBox: createTotpSecretBox({ secret: config.secret }),
+    secretBox: createTotpSecretBox({ secret: config.secret, previousSecrets: config.previousSecrets }),
     verifier: secondFactor,
     hasher,
     throttle,
@@ -491,6 +514,7 @@ export async function createServices(
     sessions,
     revocations,
     bus,
+    ephemeral,
     log,
   });
 
@@ -601,13 +625,19 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     error: (object, message) => app.log.error(object, message),
   });
   const { users, login, sessions, signingKeys, keyRing, metrics, persistence } = services;
-  const csrf = createCsrfTokens(deriveCsrfKey(config.secret));
+  const csrf = createCsrfTokens(
+    deriveCsrfKey(config.secret),
+    undefined,
+    config.previousSecrets.map(deriveCsrfKey),
+  );
 
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(accessLog, { setting: config.accessLog, level: config.logLevel, stream: logStream });
   await app.register(errorHandling, { isDependencyDown: isDatabaseUnavailable });
   await app.register(jsonBody);
   await app.register(securityHeaders);
+  const connectionDrain: ConnectionDrain = createConnectionDrain();
+  await app.register(connectionDrain.plugin);
   await app.register(fastifyCookie);
   await app.register(httpMetrics, { metrics });
   await app.register(authentication, {
@@ -675,6 +705,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     ephemeral: services.ephemeral,
     databaseReady: () => persistence.ping(),
     optionalDependencies: services.optionalDependencies,
+    shuttingDown: () => connectionDrain.draining,
   };
   await app.register(authRoutes, httpDeps);
   await app.register(csrfRoutes, httpDeps);
@@ -724,6 +755,16 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   app.addHook("onClose", () => services.accountMail.worker.stop());
   // Likewise the webhook pass in progress; pending deliveries wait in the outbox.
   app.addHook("onClose", () => services.webhookWorker.stop());
+  const metricsApp =
+    config.metrics.port === undefined
+      ? undefined
+      : await buildMetricsApp({
+          registry: metrics.registry,
+          settings: config.metrics,
+          production: config.env === "production",
+          logger: app.log,
+        });
+  if (metricsApp !== undefined) app.addHook("onClose", () => metricsApp.close());
   app.log.info(services.accountMail.description);
   services.accountMail.worker.start();
   services.webhookWorker.start();
@@ -745,5 +786,18 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
       webhookWorker: services.webhookWorker,
     },
     flushLogs: () => logDestination?.flushSync(),
+    async drain(options) {
+      const [outcome] = await Promise.all([
+        connectionDrain.drain(app.server, options),
+        metricsApp?.server.listening ? drainServer(metricsApp.server, options) : undefined,
+      ]);
+      if (outcome.cutConnections > 0)
+        app.log.warn(
+          { connections: outcome.cutConnections, timeoutMs: options.timeoutMs },
+          "shutdown timeout reached: connections with requests still running were cut",
+        );
+      return outcome;
+    },
+    metricsApp,
   };
 }

@@ -1,9 +1,18 @@
 /**
  * `npm start`: load the configuration, start the server, stop cleanly on SIGINT/SIGTERM. Log
  * lines are buffered; closing the server writes them out, and so does a crash before it exits.
+ *
+ * A signal starts a graceful shutdown (`server.shutdown()`, http/connection-drain.ts): /readyz
+ * answers 503, new connections are refused, requests in flight finish within
+ * PORTCULLIS_SHUTDOWN_TIMEOUT (then they are cut), buffered writes are flushed, the bus and the
+ * database close, exit 0. A second signal exits at once, with 128 + the signal's number.
  */
+import { constants } from "node:os";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { createServer } from "./index.js";
+
+/** How long closing may take once the connections are drained: the workers' passes in progress, the flushes. */
+const CLOSE_AFTER_DRAIN_MS = 10_000;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -26,11 +35,28 @@ async function main(): Promise<void> {
   });
   // Before the server says it listens: whoever waits for that line may stop it at once.
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: "SIGINT" | "SIGTERM") => {
+    const signalExitCode = 128 + constants.signals[signal];
+    if (stopping) {
+      // The operator insists (a second Ctrl-C): nothing more is waited for.
+      server.app.log.warn(`${signal} received again, exiting at once`);
+      server.flushLogs();
+      process.exit(signalExitCode);
+    }
     stopping = true;
     server.app.log.info(`${signal} received, closing`);
-    server.close().then(
+    server.flushLogs();
+    // The drain is bounded by the timeout; this bounds what follows it (a worker's pass, a flush)
+    // should something there hang.
+    setTimeout(
+      () => {
+        server.app.log.error("shutdown did not finish in time, exiting");
+        server.flushLogs();
+        process.exit(1);
+      },
+      server.config.shutdownTimeoutSeconds * 1000 + CLOSE_AFTER_DRAIN_MS,
+    ).unref();
+    server.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
         server.app.log.error({ err: error }, "closing failed");
@@ -44,6 +70,10 @@ async function main(): Promise<void> {
   for (const warning of config.warnings) server.app.log.warn(warning);
   const address = await server.listen();
   server.app.log.info(`Portcullis is listening on ${address} (public URL ${server.config.publicUrl})`);
+  for (const metrics of server.metricsApp?.addresses() ?? [])
+    server.app.log.info(
+      `Metrics are served on ${typeof metrics === "string" ? metrics : `${metrics.address}:${metrics.port}`}/metrics`,
+    );
   // Whoever started it sees that at once, not with the next batch of lines.
   server.flushLogs();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
- * the server: `users create`, `users import`, `users export`, `keys rotate`, `audit verify`, `migrate`.
+ * the server: `users create`, `users import`, `users export`, `users list|show|disable|enable|delete|set-roles|revoke-sessions`,
+ * `keys rotate`, `audit verify`, `migrate`. `docs/cli.md` has every command with an example.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { createServices, type ResolvedConfig } from "../app.js";
@@ -10,6 +11,8 @@ import { renderConfigurationDoc } from "../config/config-docs.js";
 import { ensureSecret } from "../config/development-secret.js";
 import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
 import { registerClientsCommand } from "./clients-command.js";
+import { registerSecretsCommand } from "./secrets-command.js";
+import { registerUsersAdminCommand } from "./users-admin-command.js";
 import { registerUsersExportCommand } from "./users-export-command.js";
 import { registerUsersImportCommand } from "./users-import-command.js";
 import { registerWebhooksCommand } from "./webhooks-command.js";
@@ -145,7 +148,9 @@ program
 
 registerClientsCommand(program, withServices);
 registerWebhooksCommand(program, withServices);
+registerSecretsCommand(program, withServices);
 registerUsersImportCommand(users, withServices);
 registerUsersExportCommand(users, withServices);
+registerUsersAdminCommand(users, withServices);
 
 await program.parseAsync(process.argv);

@@ -39,7 +39,10 @@ async function runExport(
   services: Services,
   context: UsersCommandContext,
 ): Promise<number> {
-  const box = createTotpSecretBox({ secret: context.config.secret });
+  const box = createTotpSecretBox({
+    secret: context.config.secret,
+    previousSecrets: context.config.previousSecrets,
+  });
   let users = 0;
   const counted = async function* () {
     // Every line is a user, but for the CSV header.

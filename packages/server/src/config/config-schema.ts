@@ -16,6 +16,12 @@ export const ConfigSchema = Type.Object({
       "`production` requires a strong `PORTCULLIS_SECRET` and listens on all interfaces by default.",
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: "TCP port of the HTTP API." }),
+  PORTCULLIS_SHUTDOWN_TIMEOUT: Type.String({
+    pattern: DURATION,
+    default: "10s",
+    description:
+      "On SIGTERM or SIGINT, how long requests in flight may take to finish (`/readyz` answers 503 at once, new connections are refused, keep-alive connections close after their current request); what still runs then is cut. Buffered writes are flushed and the process exits 0; a second signal exits at once.",
+  }),
   HOST: Type.Optional(
     Type.String({
       minLength: 1,
@@ -62,6 +68,12 @@ export const ConfigSchema = Type.Object({
         "Master secret (≥ 32 characters, high entropy) from which the key that encrypts signing keys is derived. Required in production; outside production one is generated and kept in the data folder.",
     }),
   ),
+  PORTCULLIS_SECRET_PREVIOUS: Type.Optional(
+    Type.String({
+      description:
+        "Secret rotation: the secrets used before PORTCULLIS_SECRET, comma- or space-separated. What they sealed (signing keys, TOTP and webhook secrets) still opens and what they signed (CSRF tokens, the OpenID provider's cookies) still verifies; everything new is sealed and signed with PORTCULLIS_SECRET. `npm run cli -- secrets reseal` seals every stored secret again with the current one and says when these can be removed.",
+    }),
+  ),
   PORTCULLIS_SIGNING_ALG: Type.Union(
     [Type.Literal("ES256"), Type.Literal("RS256"), Type.Literal("EdDSA"), Type.Literal("HS256")],
     {
@@ -79,6 +91,12 @@ export const ConfigSchema = Type.Object({
     pattern: DURATION,
     default: "7d",
     description: "Absolute lifetime of a token session and its refresh tokens.",
+  }),
+  PORTCULLIS_REFRESH_GRACE: Type.String({
+    pattern: "^(0|[1-9][0-9]{0,4}ms|[1-9][0-9]?s)$",
+    default: "0",
+    description:
+      "Refresh grace window, for single-page apps open in many tabs: refreshes with one refresh token within this long of its rotation (`2s`, `500ms`; at most 60s) all receive the same successor refresh token, each with an access token, instead of revoking the session as reuse. A rotated token presented after the window is reuse, as always. `0`: off — of concurrent refreshes with one token exactly one succeeds.",
   }),
   PORTCULLIS_REMEMBER_ME_TTL: Type.String({
     pattern: DURATION,
@@ -282,6 +300,25 @@ export const ConfigSchema = Type.Object({
   PORTCULLIS_LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
     { default: "info", description: "Log level (pino)." },
+  ),
+  PORTCULLIS_METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        "`GET /metrics` (Prometheus) on a listener of its own, at this port on PORTCULLIS_METRICS_HOST, for the scraper alone. Without it, and without PORTCULLIS_METRICS_TOKEN, the public listener answers `/metrics` only outside production and only to loopback clients (404 to anyone else).",
+    }),
+  ),
+  PORTCULLIS_METRICS_HOST: Type.String({
+    minLength: 1,
+    default: "127.0.0.1",
+    description: "Interface of the metrics listener (PORTCULLIS_METRICS_PORT).",
+  }),
+  PORTCULLIS_METRICS_TOKEN: Type.Optional(
+    Type.String({
+      description:
+        "A bearer token (≥ 32 characters, high entropy) the scraper sends as `Authorization: Bearer …`: `GET /metrics` is then served on the public listener too, to that token only (401 otherwise), and the metrics listener asks for it as well. Compared in constant time; never logged.",
+    }),
   ),
   PORTCULLIS_ACCESS_LOG: Type.Union([Type.Literal("off"), Type.Literal("errors"), Type.Literal("all")], {
     default: "all",

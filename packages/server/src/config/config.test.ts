@@ -25,9 +25,11 @@ describe("loadConfig › defaults", () => {
       publicUrl: "http://localhost:3000",
       audience: "http://localhost:3000",
       secret: undefined,
+      previousSecrets: [],
       signingAlgorithm: "ES256",
       accessTokenTtlSeconds: 15 * 60,
       refreshTokenTtlSeconds: 7 * 86_400,
+      refreshGraceMs: 0,
       rememberMeTtlSeconds: 30 * 86_400,
       sessionIdleTimeoutSeconds: 30 * 60,
       reauthWindowSeconds: 10 * 60,
@@ -54,6 +56,8 @@ describe("loadConfig › defaults", () => {
       redirectAllowlist: ["http://localhost:3000"],
       auditRetentionSeconds: 365 * 86_400,
       logLevel: "info",
+      shutdownTimeoutSeconds: 10,
+      metrics: { port: undefined, host: "127.0.0.1", token: undefined },
       accessLog: "all",
       ui: {
         productName: "Portcullis",
@@ -171,6 +175,8 @@ describe("loadConfig › invalid values", () => {
     ["PORTCULLIS_LOG_LEVEL", "loud"],
     ["PORTCULLIS_ACCESS_LOG", "some"],
     ["PORTCULLIS_TRUST_PROXY", "true"],
+    ["PORTCULLIS_SHUTDOWN_TIMEOUT", "0s"],
+    ["PORTCULLIS_SHUTDOWN_TIMEOUT", "10"],
   ])("refuses %s=%j, naming the variable", (name, value) => {
     const error = refusal({ [name]: value });
     expect(error.problems.length).toBeGreaterThan(0);

@@ -33,9 +33,13 @@ export interface Config {
   readonly audience: string;
   /** Undefined only before `ensureSecret` has generated or loaded a development secret. */
   readonly secret: string | undefined;
+  /** PORTCULLIS_SECRET_PREVIOUS: older secrets whose sealed values still open (secret rotation); never logged. */
+  readonly previousSecrets: readonly string[];
   readonly signingAlgorithm: SigningAlgorithm;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** PORTCULLIS_REFRESH_GRACE in milliseconds; 0 when off. */
+  readonly refreshGraceMs: number;
   readonly rememberMeTtlSeconds: number;
   readonly sessionIdleTimeoutSeconds: number;
   readonly reauthWindowSeconds: number;
@@ -75,6 +79,10 @@ export interface Config {
   /** Audit events older than this are pruned; null keeps them forever. */
   readonly auditRetentionSeconds: number | null;
   readonly logLevel: string;
+  /** PORTCULLIS_SHUTDOWN_TIMEOUT: how long a graceful shutdown waits for requests in flight. */
+  readonly shutdownTimeoutSeconds: number;
+  /** Where `GET /metrics` is served, and to whom (PORTCULLIS_METRICS_*). */
+  readonly metrics: MetricsSettings;
   /** PORTCULLIS_ACCESS_LOG: which requests get an access-log line. */
   readonly accessLog: "off" | "errors" | "all";
   /** The pages for people: branding and the operator's overrides. */
@@ -83,6 +91,14 @@ export interface Config {
   readonly secureCookies: boolean;
   /** Acceptable but unwise settings, logged at start. */
   readonly warnings: readonly string[];
+}
+
+export interface MetricsSettings {
+  /** A listener of its own for `/metrics`; undefined: none. */
+  readonly port: number | undefined;
+  readonly host: string;
+  /** The scrapers' bearer token; never logged. */
+  readonly token: string | undefined;
 }
 
 export interface UiSettings {
@@ -125,6 +141,27 @@ function parseTrustProxy(value: string): TrustProxySetting {
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
 }
+
+/** `0` → 0, `500ms` → 500, `2s` → 2000. The schema has already checked the shape. */
+function parseGraceMs(value: string): number {
+  if (value === "0") return 0;
+  return value.endsWith("ms") ? Number(value.slice(0, -2)) : Number(value.slice(0, -1)) * 1000;
+}
+
+const MAX_REFRESH_GRACE_MS = 60_000;
+
+/** PORTCULLIS_SECRET_PREVIOUS: comma- or space-separated. */
+function splitSecrets(value: string | undefined): string[] {
+  return (value ?? "").split(/[\s,]+/).filter((secret) => secret !== "");
+}
+
+/** Values never repeated in an error message. */
+const REDACTED_VARIABLES: ReadonlySet<string> = new Set([
+  "PORTCULLIS_SECRET",
+  "PORTCULLIS_SECRET_PREVIOUS",
+  "PORTCULLIS_METRICS_TOKEN",
+  "SMTP_URL",
+]);
 
 /** Characters that add little entropy when repeated; a cheap guard against `aaaa…` or `1234…` secrets. */
 export function describeSecretWeakness(secret: string): string | null {
@@ -179,9 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     invalid.add(name);
     const schema = error.schema as { description?: string };
     const given =
-      name in raw
-        ? ` (got ${JSON.stringify(name === "PORTCULLIS_SECRET" || name === "SMTP_URL" ? "<redacted>" : raw[name])})`
-        : "";
+      name in raw ? ` (got ${JSON.stringify(REDACTED_VARIABLES.has(name) ? "<redacted>" : raw[name])})` : "";
     return `${name}: ${error.message}${given}${schema.description ? `. ${schema.description}` : ""}`;
   });
   // Policy checks run on every value that has the right shape, so one start names every problem.
@@ -204,6 +239,37 @@ function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] 
   } else if (valid("PORTCULLIS_SECRET")) {
     const weakness = describeSecretWeakness(raw.PORTCULLIS_SECRET);
     if (weakness !== null) problems.push(`PORTCULLIS_SECRET: ${weakness} (e.g. \`openssl rand -base64 48\`)`);
+  }
+
+  if (valid("PORTCULLIS_SECRET_PREVIOUS")) {
+    splitSecrets(raw.PORTCULLIS_SECRET_PREVIOUS).forEach((secret, index) => {
+      const weakness = describeSecretWeakness(secret);
+      // Which one, by position: never its value.
+      if (weakness !== null) problems.push(`PORTCULLIS_SECRET_PREVIOUS: secret ${index + 1} ${weakness}`);
+    });
+  }
+  if (
+    valid("PORTCULLIS_REFRESH_GRACE") &&
+    parseGraceMs(raw.PORTCULLIS_REFRESH_GRACE) > MAX_REFRESH_GRACE_MS
+  ) {
+    problems.push(
+      "PORTCULLIS_REFRESH_GRACE: at most 60s (a grace window is for concurrent requests, 2s is plenty)",
+    );
+  }
+  if (
+    valid("PORT", "PORTCULLIS_METRICS_PORT") &&
+    raw.PORTCULLIS_METRICS_PORT !== undefined &&
+    raw.PORTCULLIS_METRICS_PORT !== 0 &&
+    raw.PORTCULLIS_METRICS_PORT === raw.PORT
+  ) {
+    problems.push(
+      "PORTCULLIS_METRICS_PORT: must differ from PORT (the metrics listener is a listener of its own)",
+    );
+  }
+  if (valid("PORTCULLIS_METRICS_TOKEN") && raw.PORTCULLIS_METRICS_TOKEN !== undefined) {
+    const weakness = describeSecretWeakness(raw.PORTCULLIS_METRICS_TOKEN);
+    if (weakness !== null)
+      problems.push(`PORTCULLIS_METRICS_TOKEN: ${weakness} (e.g. \`openssl rand -hex 32\`)`);
   }
 
   // Production must deliver mail somewhere real; an explicit outbox folder is a choice too (another program sends it).
@@ -302,9 +368,15 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     publicUrl,
     audience: raw.PORTCULLIS_AUDIENCE ?? publicUrl,
     secret: raw.PORTCULLIS_SECRET,
+    previousSecrets: Object.freeze(
+      [...new Set(splitSecrets(raw.PORTCULLIS_SECRET_PREVIOUS))].filter(
+        (secret) => secret !== raw.PORTCULLIS_SECRET,
+      ),
+    ),
     signingAlgorithm: raw.PORTCULLIS_SIGNING_ALG,
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
+    refreshGraceMs: parseGraceMs(raw.PORTCULLIS_REFRESH_GRACE),
     rememberMeTtlSeconds,
     sessionIdleTimeoutSeconds: parseDuration(raw.PORTCULLIS_SESSION_IDLE_TIMEOUT),
     reauthWindowSeconds: parseDuration(raw.PORTCULLIS_REAUTH_WINDOW),
@@ -344,6 +416,12 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     auditRetentionSeconds:
       raw.PORTCULLIS_AUDIT_RETENTION === "off" ? null : parseDuration(raw.PORTCULLIS_AUDIT_RETENTION),
     logLevel: raw.PORTCULLIS_LOG_LEVEL,
+    shutdownTimeoutSeconds: parseDuration(raw.PORTCULLIS_SHUTDOWN_TIMEOUT),
+    metrics: Object.freeze({
+      port: raw.PORTCULLIS_METRICS_PORT,
+      host: raw.PORTCULLIS_METRICS_HOST,
+      token: raw.PORTCULLIS_METRICS_TOKEN,
+    }),
     accessLog: raw.PORTCULLIS_ACCESS_LOG,
     ui: Object.freeze({
       productName: raw.PORTCULLIS_BRAND_NAME,

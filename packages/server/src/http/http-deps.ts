@@ -77,4 +77,6 @@ export interface HttpDeps {
   databaseReady: () => Promise<boolean>;
   /** Redis and the revocation bus: when one is down the instance serves on, "degraded". */
   optionalDependencies: () => Promise<Record<string, "ok" | "degraded">>;
+  /** True once a graceful shutdown has begun: /readyz answers 503 so load balancers look elsewhere. */
+  shuttingDown: () => boolean;
 }

@@ -25,12 +25,17 @@ import Provider, {
 import type { ResolvedConfig } from "../app.js";
 import type { AuditEventType } from "../domain/audit/audit-event.js";
 import type { Clock } from "../domain/clock.js";
+import type { EphemeralStore } from "../domain/ephemeral/ephemeral-store.js";
 import { verifyClientSecret } from "../domain/oauth-clients/client-secret.js";
 import type { FindClientById, OAuthClient } from "../domain/oauth-clients/oauth-client.js";
 import type { Persistence } from "../domain/persistence.js";
 import type { RevocationBus, RevocationSet } from "../domain/sessions/revocation.js";
 import type { KeyRing } from "../domain/tokens/key-ring.js";
 import type { User } from "../domain/users/user.js";
+import {
+  createEphemeralOidcModelStore,
+  EPHEMERAL_OIDC_MODELS,
+} from "../store/ephemeral/ephemeral-oidc-model-store.js";
 import type { BackchannelLogoutRepository } from "../store/sql/backchannel-logout-repository.js";
 import {
   clientCredentialsSid,
@@ -85,6 +90,8 @@ export interface OpenIdProviderDeps {
   getUser(id: string): Promise<User | undefined>;
   persistence: Persistence;
   models: OidcModelRepository;
+  /** Where interactions and other minutes-long artefacts go when Redis is configured; else SQL. */
+  shortLived?: EphemeralStore | undefined;
   grants: OAuthGrantRepository;
   revocations: RevocationSet;
   bus: RevocationBus;
@@ -222,7 +229,9 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
       ? clientAdapter
       : name === "RefreshToken" || name === "AuthorizationCode"
         ? withSingleUse(models.forModel(name))
-        : models.forModel(name);
+        : deps.shortLived !== undefined && EPHEMERAL_OIDC_MODELS.has(name)
+          ? createEphemeralOidcModelStore(deps.shortLived, clock, name)
+          : models.forModel(name);
 
   const clientAdapter: Adapter = {
     async find(id) {
@@ -263,7 +272,6 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
     };
   }
 
-  /** The claims Portcullis's verifiers require (`sid`, `roles`, `amr`, `auth_time`), per token. */
   /** Grants that ended with their session: each client that listens is told (a durable outbox). */
   async function endSessionGrants(revoked: readonly RevokedGrant[]) {
     await announceRevokedGrants(revoked);
@@ -282,7 +290,8 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
     deps.logouts.wake();
   }
 
-  async function extraTokenClaims(_ctx: KoaContextWithOIDC, token: Token) {
+  /** The claims Portcullis's verifiers require (`sid`, `roles`, `amr`, `auth_time`), per token. */
+  async function extraTokenClaims(ctx: KoaContextWithOIDC, token: Token) {
     if (token.kind === "ClientCredentials") {
       await audit(
         "oauth_token.issued",
@@ -316,7 +325,7 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
       throw new errors.InvalidGrant("grant revoked");
     }
     // The `sid` of this client's ID tokens, for a back-channel logout later.
-    const code = _ctx.oidc.entities.AuthorizationCode as { sid?: unknown } | undefined;
+    const code = ctx.oidc.entities.AuthorizationCode as { sid?: unknown } | undefined;
     if (link.oidcSid == null && typeof code?.sid === "string")
       await grants.setOidcSid(link.grantId, code.sid);
     // Roles are never delegated: a client acts with the scopes it was granted, nothing more.
@@ -337,7 +346,8 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
         amr: null,
         auth_time: null,
         sid: null,
-        openid: ["sub"],
+        // `amr` always: a client can tell a password from a password and a second factor.
+        openid: ["sub", "amr"],
         email: ["email", "email_verified"],
         profile: ["name"],
       },
@@ -362,7 +372,7 @@ export function createOpenIdProvider(deps: OpenIdProviderDeps): OpenIdProvider {
       allowOmittingSingleRegisteredRedirectUri: false,
       jwks: { keys: [jwk] },
       cookies: {
-        keys: deriveCookieKeys(config.secret),
+        keys: deriveCookieKeys(config.secret, config.previousSecrets),
         long: { signed: true, httpOnly: true, sameSite: "lax", secure: config.secureCookies },
         short: { signed: true, httpOnly: true, sameSite: "lax", secure: config.secureCookies },
       },

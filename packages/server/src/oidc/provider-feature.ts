@@ -6,6 +6,7 @@
  */
 import type { ResolvedConfig } from "../app.js";
 import type { Clock } from "../domain/clock.js";
+import type { EphemeralStore } from "../domain/ephemeral/ephemeral-store.js";
 import type { FindClientById } from "../domain/oauth-clients/oauth-client.js";
 import type { Persistence } from "../domain/persistence.js";
 import type { RevocationBus, RevocationSet } from "../domain/sessions/revocation.js";
@@ -38,6 +39,7 @@ export interface ProviderFeatureDeps {
   sessions: SessionService;
   revocations: RevocationSet;
   bus: RevocationBus;
+  ephemeral: EphemeralStore;
   log: { warn(object: unknown, message: string): void };
 }
 
@@ -84,6 +86,8 @@ export function startProviderFeature(deps: ProviderFeatureDeps): ProviderFeature
     getUser: deps.getUser,
     persistence,
     models: createOidcModelRepository(deps.database.db, () => clock.now()),
+    // Only a shared store will do: every instance must serve every step of a flow.
+    shortLived: config.redisUrl === undefined ? undefined : deps.ephemeral,
     grants,
     revocations: deps.revocations,
     bus: deps.bus,

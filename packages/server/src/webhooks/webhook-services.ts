@@ -72,7 +72,10 @@ export interface WebhookServices {
 export function createWebhookServices(deps: WebhookServicesDeps): WebhookServices {
   const { config, clock, persistence, outbox } = deps;
   const production = config.env === "production";
-  const secretBox = createWebhookSecretBox({ secret: config.secret });
+  const secretBox = createWebhookSecretBox({
+    secret: config.secret,
+    previousSecrets: config.previousSecrets,
+  });
   const worker = createWebhookWorker({
     persistence,
     sender: createWebhookSender({ timeoutMs: WEBHOOK_TIMEOUT_MS, production }),

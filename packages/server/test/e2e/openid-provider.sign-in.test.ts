@@ -13,12 +13,15 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueEmail } from "../support/test-app.js";
 import {
+  addVirtualAuthenticator,
   browserSuitesEnabled,
   expectAccessible,
   STRONG_PASSWORD,
   saveScreenshot,
+  signInThroughForm,
   usePagesFixture,
 } from "./support/pages-fixture.js";
+import { registerPasskeyInPage, signOut, withoutPasskeyAutofill } from "./support/sign-in-actions.js";
 
 describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app in Chromium", () => {
   const pages = usePagesFixture();
@@ -141,6 +144,31 @@ describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app i
     const landed = new URL(page.url());
     expect(landed.searchParams.get("error")).toBe("access_denied");
     expect(landed.searchParams.get("state")).toBe(state);
+    expect(violations).toEqual([]);
+  });
+
+  it("signs in with a passkey on the way to the app, and the ID token says so", async () => {
+    const email = uniqueEmail("rp-passkey");
+    await pages.t.signUp(email);
+    const { page } = await pages.open();
+    await withoutPasskeyAutofill(page);
+    await addVirtualAuthenticator(page);
+    await signInThroughForm(page, email);
+    await registerPasskeyInPage(page);
+    await signOut(page);
+
+    const { verifier, state } = await startAt(page);
+    await page.waitForURL(/\/login\?redirectTo=/);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.waitForURL(/\/interaction\//);
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.waitForURL((url) => url.href.startsWith(callback));
+    const tokens = await client.authorizationCodeGrant(rp, new URL(page.url()), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    expect(tokens.claims()?.amr).toContain("hwk");
+    expect(tokens.claims()?.amr).not.toContain("pwd");
     expect(violations).toEqual([]);
   });
 });

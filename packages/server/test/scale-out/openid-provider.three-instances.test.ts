@@ -1,18 +1,7 @@
-/**
- * The OpenID provider spread over three server processes on one PostgreSQL schema and one Redis,
- * as behind a load balancer that sends each request anywhere: every step of a flow may land on
- * another instance. Invariant: all three serve one issuer (PORTCULLIS_PUBLIC_URL, reached through
- * its `Host`), and whatever one instance stores or ends — a client registered, an interaction, a
- * code, a rotated refresh token, a grant revoked because a refresh token was reused — holds on the
- * others: the reused token is caught wherever it is replayed, and the grant's refresh and access
- * tokens are refused on every instance.
- */
-import { join } from "node:path";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, type Instance, startCluster } from "../support/cluster.js";
 import { createInstanceBrowser, fetchThrough, requestInstance } from "../support/cluster-http.js";
-import { SERVER_PACKAGE_DIR } from "../support/node-process.js";
 import { authorizationRequest, authorizeInBrowser } from "../support/openid-relying-party.js";
 import { STRONG_PASSWORD, uniqueEmail } from "../support/test-app.js";
 

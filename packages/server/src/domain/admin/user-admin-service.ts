@@ -24,6 +24,7 @@ import type { Persistence, Stores, UserListPosition } from "../persistence.js";
 import type { RevocationBus, RevocationEvent, RevocationSet } from "../sessions/revocation.js";
 import type { SessionService } from "../sessions/session-service.js";
 import { announceAccountRemoval, removeAccountIn } from "../users/account-removal.js";
+import { normalizeEmail } from "../users/email.js";
 import type { User } from "../users/user.js";
 import { isLastEnabledAdmin } from "./last-admin.js";
 
@@ -44,6 +45,9 @@ export interface AdminActor {
   client: ClientContext;
 }
 
+/** An administrator, or null for the command line (an operator on the server itself): audited with no actor. */
+export type AdminActorOrOperator = AdminActor | null;
+
 export type UserListPage =
   | { ok: true; users: User[]; nextCursor: string | null }
   | { ok: false; code: "invalid_cursor" };
@@ -58,16 +62,18 @@ export type UpdateUserOutcome =
 export interface UserAdminService {
   listUsers(query: { text?: string; cursor?: string; limit: number }): Promise<UserListPage>;
   getUser(id: string): Promise<User | undefined>;
+  /** The user with this address (normalised as at sign-up), if any. */
+  findUserByEmail(email: string): Promise<User | undefined>;
   /** How many users there are. */
   countUsers(): Promise<number>;
   updateUser(
     id: string,
     changes: { roles?: string[]; disabled?: boolean },
-    actor: AdminActor,
+    actor: AdminActorOrOperator,
   ): Promise<UpdateUserOutcome>;
-  deleteUser(id: string, actor: AdminActor): Promise<"deleted" | "not_found" | "last_admin">;
+  deleteUser(id: string, actor: AdminActorOrOperator): Promise<"deleted" | "not_found" | "last_admin">;
   /** False when there is no such user. */
-  revokeSessions(id: string, actor: AdminActor): Promise<boolean>;
+  revokeSessions(id: string, actor: AdminActorOrOperator): Promise<boolean>;
 }
 
 const CURSOR_VERSION = "u1";
@@ -110,15 +116,13 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
   }
 
   /** Revokes every live session, recording each with the administrator as the actor. */
-  async function revokeAllSessionsIn(stores: Stores, user: User, actor: AdminActor, now: number) {
+  async function revokeAllSessionsIn(stores: Stores, user: User, actor: AdminActorOrOperator, now: number) {
     const ids = await stores.sessions.revokeUserSessions(user.id, now, "revoked");
     for (const sessionId of ids) {
       await stores.audit.appendAuditEvent({
         type: "session.revoked",
         userId: user.id,
-        actorId: actor.userId,
-        ip: actor.client.ip,
-        userAgent: actor.client.userAgent,
+        ...auditedActor(actor),
         details: { sessionId, reason: "revoked_by_admin" },
         at: now,
       });
@@ -131,16 +135,14 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
     stores: Stores,
     type: "user.roles_changed" | "user.disabled" | "user.enabled",
     user: User,
-    actor: AdminActor,
+    actor: AdminActorOrOperator,
     details: Record<string, string | number | boolean | null>,
     at: number,
   ) {
     return stores.audit.appendAuditEvent({
       type,
       userId: user.id,
-      actorId: actor.userId,
-      ip: actor.client.ip,
-      userAgent: actor.client.userAgent,
+      ...auditedActor(actor),
       details,
       at,
     });
@@ -165,6 +167,16 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
     },
 
     getUser: (id) => persistence.users.findUserById(id),
+
+    async findUserByEmail(input) {
+      const email = normalizeEmail(input);
+      if (email === null) return undefined;
+      const found = await persistence.users.findUserWithPasswordByEmail(email);
+      if (found === undefined) return undefined;
+      // The only lookup by address loads the hash too; it goes no further than here.
+      const { passwordHash: _hash, ...user } = found;
+      return user;
+    },
 
     countUsers: () => persistence.userAdmin.countUsers(),
 
@@ -247,6 +259,15 @@ export function createUserAdminService(deps: UserAdminServiceDeps): UserAdminSer
       await sessions.announceRevokedSessions(revoked);
       return true;
     },
+  };
+}
+
+/** The audit fields of who acted: none for the command line. */
+function auditedActor(actor: AdminActorOrOperator) {
+  return {
+    actorId: actor?.userId ?? null,
+    ip: actor?.client.ip ?? null,
+    userAgent: actor?.client.userAgent ?? null,
   };
 }
 

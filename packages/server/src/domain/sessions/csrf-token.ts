@@ -3,7 +3,8 @@
  * A token is `<nonce>.<mac>` where `mac = HMAC-SHA256(key, "<sessionId>.<nonce>")`, the key
  * derived from the server secret with HKDF (RFC 5869). Bound to its session, a token from
  * another session, a forged one or one for no session at all fails; no server state is kept,
- * so every instance verifies what another issued.
+ * so every instance verifies what another issued. After a secret rotation tokens are issued
+ * with the current key and verified with it or a previous one (PORTCULLIS_SECRET_PREVIOUS).
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 
@@ -29,9 +30,19 @@ export function deriveCsrfKey(secret: string): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, "portcullis", "csrf/v1", 32));
 }
 
-export function createCsrfTokens(key: Buffer, random: (bytes: number) => Buffer = randomBytes): CsrfTokens {
-  const mac = (binding: string, nonce: string) =>
-    createHmac("sha256", key).update(`${binding}.${nonce}`).digest();
+/**
+ * `key` signs; it and `previousKeys` verify.
+ * @example
+ * const csrf = createCsrfTokens(deriveCsrfKey(config.secret), randomBytes, config.previousSecrets.map(deriveCsrfKey));
+ */
+export function createCsrfTokens(
+  key: Buffer,
+  random: (bytes: number) => Buffer = randomBytes,
+  previousKeys: readonly Buffer[] = [],
+): CsrfTokens {
+  const macWith = (macKey: Buffer, binding: string, nonce: string) =>
+    createHmac("sha256", macKey).update(`${binding}.${nonce}`).digest();
+  const mac = (binding: string, nonce: string) => macWith(key, binding, nonce);
   return {
     issue(sessionId) {
       const nonce = random(NONCE_BYTES).toString("base64url");
@@ -42,7 +53,12 @@ export function createCsrfTokens(key: Buffer, random: (bytes: number) => Buffer 
       const match = TOKEN.exec(token);
       if (match === null || sessionId === "") return false;
       const [, nonce = "", presented = ""] = match;
-      return timingSafeEqual(Buffer.from(presented, "base64url"), mac(sessionId, nonce));
+      const given = Buffer.from(presented, "base64url");
+      // Every key is tried, so the time taken does not tell which one matched.
+      let valid = timingSafeEqual(given, mac(sessionId, nonce));
+      for (const previous of previousKeys)
+        valid = timingSafeEqual(given, macWith(previous, sessionId, nonce)) || valid;
+      return valid;
     },
   };
 }

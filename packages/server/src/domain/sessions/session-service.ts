@@ -6,7 +6,9 @@
  * two concurrent refreshes exactly one wins. Presenting a token that was already rotated is
  * theft or a replay: the whole session is revoked and the event recorded (RFC 9700 §4.14.2,
  * RFC 6749 §10.4). Revocations are written to SQL first, then applied to this instance's
- * revocation set and published on the bus, so access tokens stop working at once.
+ * revocation set and published on the bus, so access tokens stop working at once. An optional
+ * grace window (refresh-grace.ts, off by default) instead hands concurrent refreshes with one
+ * token, within a few seconds of its rotation, the same successor.
  *
  * Cookie sessions (issue 4) are rows of the same table: the cookie carries 256 random bits, of
  * which only the SHA-256 is stored; each request resolves it with one indexed read that checks
@@ -28,8 +30,15 @@ import type { Persistence, Stores } from "../persistence.js";
 import type { AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier } from "../tokens/access-token.js";
 import type { User } from "../users/user.js";
 import { type ClientBinding, matchesBoundClient, NO_CLIENT_BINDING } from "./client-binding.js";
+import type { RefreshGrace } from "./refresh-grace.js";
 import type { RevocationBus, RevocationEvent, RevocationSet } from "./revocation.js";
-import type { CookieSessionRecord, Session, SessionRevocationReason, SessionTransport } from "./session.js";
+import type {
+  CookieSessionRecord,
+  RefreshTokenRecord,
+  Session,
+  SessionRevocationReason,
+  SessionTransport,
+} from "./session.js";
 
 export interface TokenGrant {
   accessToken: string;
@@ -80,6 +89,8 @@ export interface SessionServiceDeps {
   clientBinding?: ClientBinding;
   /** PORTCULLIS_ROLE_SCOPES: what each role grants a session. */
   roleScopes: RoleScopes;
+  /** PORTCULLIS_REFRESH_GRACE: absent (off), every refresh but the first with one token is reuse. */
+  refreshGrace?: RefreshGrace | undefined;
 }
 
 export interface StartSessionInput {
@@ -268,13 +279,56 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return { ok: false, code: "refresh_token_reused", revokedSessionId: session.id } as const;
   }
 
+  /**
+   * The grace window: a token rotated within `windowMs` by a concurrent refresh gets the same
+   * successor, if that successor is still this session's live, unrotated token (a chain that has
+   * moved on, or a window that has passed, is reuse as always). `rotatedAt` is null when this
+   * caller lost the compare-and-swap just now: the winner committed moments ago.
+   */
+  async function successorWithinGrace(
+    stores: Stores,
+    found: { token: RefreshTokenRecord; session: Session },
+    presented: string,
+    client: ClientContext,
+    now: number,
+  ) {
+    const grace = deps.refreshGrace;
+    if (grace === undefined || now - (found.token.rotatedAt ?? now) > grace.windowMs) return undefined;
+    // Sealed and kept by the winner before its commit, so it is there once the rotation is visible.
+    const successor = await grace.recall(presented);
+    if (successor === undefined) return undefined;
+    const next = await stores.sessions.findRefreshTokenByHash(hashOpaqueToken(successor));
+    if (next === undefined || next.token.sessionId !== found.session.id || next.token.rotatedAt !== null)
+      return undefined;
+    const { session } = next;
+    if (session.revokedAt !== null || session.expiresAt <= now || next.token.expiresAt <= now)
+      return undefined;
+    if (!matchesBoundClient(binding, session, client)) return undefined;
+    const user = await stores.users.findUserById(session.userId);
+    if (user === undefined || user.disabledAt !== null) return undefined;
+    return { ok: true, user, session, successor, now } as const;
+  }
+
+  async function reuseOrGrace(
+    stores: Stores,
+    found: { token: RefreshTokenRecord; session: Session },
+    presented: string,
+    client: ClientContext,
+    now: number,
+  ) {
+    return (
+      (await successorWithinGrace(stores, found, presented, client, now)) ??
+      revokeForReuse(stores, found.session, client, now)
+    );
+  }
+
   async function rotateRefreshToken(presented: string, client: ClientContext) {
     const now = clock.now();
     return persistence.transaction(async (stores) => {
       const found = await stores.sessions.findRefreshTokenByHash(hashOpaqueToken(presented));
       if (found === undefined) return { ok: false, code: "invalid_refresh_token" } as const;
       const { token, session } = found;
-      if (token.rotatedAt !== null) return revokeForReuse(stores, session, client, now);
+      if (token.rotatedAt !== null) return reuseOrGrace(stores, found, presented, client, now);
       if (session.revokedAt !== null || session.expiresAt <= now || token.expiresAt <= now) {
         return { ok: false, code: "invalid_refresh_token" } as const;
       }
@@ -286,9 +340,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         return { ok: false, code: "invalid_refresh_token" } as const;
       // Compare-and-swap: a concurrent refresh that got here first wins; this one is then a reuse.
       if (!(await stores.sessions.markRefreshTokenRotated(token.id, now))) {
-        return revokeForReuse(stores, session, client, now);
+        return reuseOrGrace(stores, found, presented, client, now);
       }
       const successor = await insertRefreshToken(stores, session, now);
+      // Before the commit: a concurrent refresh that sees the rotation must find the successor.
+      await deps.refreshGrace?.remember(presented, successor);
       await stores.sessions.touchSession(session.id, now);
       return { ok: true, user, session: { ...session, lastSeenAt: now }, successor, now } as const;
     });

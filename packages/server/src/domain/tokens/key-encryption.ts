@@ -31,6 +31,33 @@ export function deriveKeyEncryptionKey(secret: string): Buffer {
 }
 
 /**
+ * Opens a value sealed under `current` or one of `previous` (secret rotation: the keys of
+ * PORTCULLIS_SECRET_PREVIOUS). GCM authenticates, so a key that did not seal the value fails
+ * rather than yield garbage, and trying the keys in turn is safe. Throws when none opens it.
+ *
+ * @returns the plaintext, and whether the current key sealed it (false: it should be sealed again)
+ * @example
+ * const { plaintext, current } = openWithAnyKey({ current: kek, previous: oldKeks }, row.privateKeySealed);
+ */
+export function openWithAnyKey(
+  keys: { current: Buffer; previous: readonly Buffer[] },
+  sealed: string,
+): { plaintext: Buffer; current: boolean } {
+  try {
+    return { plaintext: decryptSecretValue(keys.current, sealed), current: true };
+  } catch (error) {
+    for (const key of keys.previous) {
+      try {
+        return { plaintext: decryptSecretValue(key, sealed), current: false };
+      } catch {
+        // Not this one; try the next.
+      }
+    }
+    throw error;
+  }
+}
+
+/**
  * Seals `plaintext` with AES-256-GCM under `kek` and a fresh random 12-byte IV.
  *
  * @returns `v1.<iv b64url>.<tag b64url>.<ciphertext b64url>`

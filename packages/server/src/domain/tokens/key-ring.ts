@@ -7,7 +7,7 @@
  */
 import type { JsonWebKey, KeyObject } from "node:crypto";
 import { createPrivateKey, createPublicKey, createSecretKey } from "node:crypto";
-import { decryptSecretValue } from "./key-encryption.js";
+import { openWithAnyKey } from "./key-encryption.js";
 import {
   checkKeyForAlgorithm,
   KID_PATTERN,
@@ -38,6 +38,8 @@ export interface KeyRing {
 export interface KeyRingOptions {
   /** Key-encryption key from `deriveKeyEncryptionKey`. */
   kek: Buffer;
+  /** Keys of previous secrets (PORTCULLIS_SECRET_PREVIOUS): rows they sealed still open. */
+  previousKeks?: readonly Buffer[];
   /** The algorithm new tokens are signed with; keys of other algorithms are ignored. */
   algorithm: SigningAlgorithm;
   keys: StoredSigningKey[];
@@ -69,11 +71,12 @@ interface RingState {
  * ring.signingKey().kid;
  */
 export function createKeyRing(options: KeyRingOptions): KeyRing {
-  const { kek, algorithm } = options;
+  const { algorithm } = options;
+  const keks = { current: options.kek, previous: options.previousKeks ?? [] };
   if (!SIGNING_ALGORITHMS.includes(algorithm)) {
     throw new Error(`createKeyRing: unsupported algorithm ${JSON.stringify(algorithm)}`);
   }
-  let state = openKeys(kek, algorithm, options.keys);
+  let state = openKeys(keks, algorithm, options.keys);
   let version = 1;
 
   return {
@@ -83,7 +86,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     jwks: () => ({ keys: structuredClone([...state.jwks]) }),
     replace(keys) {
       // Open everything before swapping, so a bad list leaves the ring as it was.
-      state = openKeys(kek, algorithm, keys);
+      state = openKeys(keks, algorithm, keys);
       version += 1;
     },
     get version() {
@@ -92,7 +95,9 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   };
 }
 
-function openKeys(kek: Buffer, algorithm: SigningAlgorithm, keys: StoredSigningKey[]): RingState {
+type Keks = Parameters<typeof openWithAnyKey>[0];
+
+function openKeys(keks: Keks, algorithm: SigningAlgorithm, keys: StoredSigningKey[]): RingState {
   if (!Array.isArray(keys)) throw new Error("createKeyRing: keys must be an array");
   const problems: string[] = [];
   const byKid = new Map<string, OpenedKey>();
@@ -109,7 +114,7 @@ function openKeys(kek: Buffer, algorithm: SigningAlgorithm, keys: StoredSigningK
       continue;
     }
     try {
-      byKid.set(stored.kid, openKey(kek, stored));
+      byKid.set(stored.kid, openKey(keks, stored));
     } catch (error) {
       problems.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -135,14 +140,14 @@ function openKeys(kek: Buffer, algorithm: SigningAlgorithm, keys: StoredSigningK
   return { current, byKid, jwks };
 }
 
-function openKey(kek: Buffer, stored: StoredSigningKey): OpenedKey {
+function openKey(keks: Keks, stored: StoredSigningKey): OpenedKey {
   const { kid, alg } = stored;
   if (typeof kid !== "string" || !KID_PATTERN.test(kid)) throw new Error("kid has an invalid format");
   if (!Number.isFinite(stored.createdAt)) throw new Error("createdAt is not a number");
   if (stored.retiredAt !== null && !Number.isFinite(stored.retiredAt))
     throw new Error("retiredAt is not a number");
 
-  const material = decryptSecretValue(kek, stored.privateKeySealed);
+  const material = openWithAnyKey(keks, stored.privateKeySealed).plaintext;
   try {
     if (alg === "HS256") {
       // RFC 8725 §3.1 / API.md: a shared secret is never published.

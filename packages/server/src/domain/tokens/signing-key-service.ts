@@ -14,6 +14,8 @@ export interface SigningKeyServiceOptions {
   persistence: Persistence;
   clock: Clock;
   kek: Buffer;
+  /** Keys of previous secrets (PORTCULLIS_SECRET_PREVIOUS): keys they sealed still open. */
+  previousKeks?: readonly Buffer[];
   algorithm: SigningAlgorithm;
   /** How long a retired key stays usable: the access-token lifetime plus the reload interval and leeway. */
   retiredKeyRetentionMs: number;
@@ -102,7 +104,7 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
         await rotate();
         keys = await loadUsableKeys();
       }
-      ring = createKeyRing({ kek, algorithm, keys });
+      ring = createKeyRing({ kek, previousKeks: options.previousKeks ?? [], algorithm, keys });
       loadedFingerprint = fingerprint(keys);
       return ring;
     },

@@ -16,11 +16,8 @@ import type { RevocationBus, RevocationSet } from "../sessions/revocation.js";
 import type { SessionService } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
 
-/** Who deletes: an administrator, or the account's owner. */
-export interface AccountRemovalActor {
-  userId: string;
-  client: ClientContext;
-}
+/** Who deletes: an administrator, or the account's owner; null for the command line (no actor). */
+export type AccountRemovalActor = { userId: string; client: ClientContext } | null;
 
 export interface AccountRemovalAnnouncerDeps {
   sessions: Pick<SessionService, "announceRevokedSessions">;
@@ -45,9 +42,9 @@ export async function removeAccountIn(
   await stores.audit.appendAuditEvent({
     type: "user.deleted",
     userId: user.id,
-    actorId: actor.userId,
-    ip: actor.client.ip,
-    userAgent: actor.client.userAgent,
+    actorId: actor?.userId ?? null,
+    ip: actor?.client.ip ?? null,
+    userAgent: actor?.client.userAgent ?? null,
     details: { sessionsRevoked: ids.length },
     at: now,
   });

@@ -5,7 +5,9 @@
  * API key it must be readable again to sign, so it is stored sealed, not hashed: AES-256-GCM
  * (tokens/key-encryption.ts) under a key derived from PORTCULLIS_SECRET with HKDF-SHA256 and its
  * own `info`, independent of the keys that seal signing keys and TOTP secrets (RFC 5869 §3.2).
- * Each sealed secret carries the id of its key, a fingerprint that reveals nothing about it.
+ * Each sealed secret carries the id of its key, a fingerprint that reveals nothing about it, so
+ * the server secret can rotate: a box given the old secrets as `previousSecrets` opens what they
+ * sealed, seals only with the current key, and `needsResealing` names what to seal again.
  */
 import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { decryptSecretValue, encryptSecretValue } from "../tokens/key-encryption.js";
@@ -25,9 +27,13 @@ export interface SealedWebhookSecret {
 }
 
 export interface WebhookSecretBox {
+  /** The id of the key new secrets are sealed with. */
+  readonly currentKeyId: string;
   seal(secret: string): SealedWebhookSecret;
   /** Throws when the key is unknown or the value was altered. */
   open(value: SealedWebhookSecret): string;
+  /** True when `value` was sealed with a key other than the current one. */
+  needsResealing(value: SealedWebhookSecret): boolean;
 }
 
 /**
@@ -38,25 +44,44 @@ export function generateWebhookSecret(random: (size: number) => Buffer = randomB
   return `${WEBHOOK_SECRET_PREFIX}${random(SECRET_BYTES).toString("base64")}`;
 }
 
+/** The webhook key of a server secret: HKDF-SHA256, salt `"portcullis"`, info `"webhook-secrets/v1"`. */
+function deriveWebhookKey(serverSecret: string): { id: string; key: Buffer } {
+  if (serverSecret.length === 0) throw new Error("createWebhookSecretBox: the secret must be non-empty");
+  const key = Buffer.from(hkdfSync("sha256", serverSecret, HKDF_SALT, HKDF_INFO, KEY_LENGTH));
+  return { id: `w1-${createHash("sha256").update(key).digest("hex").slice(0, 16)}`, key };
+}
+
 /**
  * @example
- * const box = createWebhookSecretBox({ secret: config.secret });
+ * const box = createWebhookSecretBox({ secret: config.secret, previousSecrets: config.previousSecrets });
  * const sealed = box.seal(generateWebhookSecret()); // store sealed.keyId and sealed.sealed
  */
-export function createWebhookSecretBox(options: { secret: string }): WebhookSecretBox {
-  if (options.secret.length === 0) throw new Error("createWebhookSecretBox: the secret must be non-empty");
-  const key = Buffer.from(hkdfSync("sha256", options.secret, HKDF_SALT, HKDF_INFO, KEY_LENGTH));
-  const keyId = `w1-${createHash("sha256").update(key).digest("hex").slice(0, 16)}`;
+export function createWebhookSecretBox(options: {
+  secret: string;
+  previousSecrets?: readonly string[];
+}): WebhookSecretBox {
+  const current = deriveWebhookKey(options.secret);
+  const keys = new Map<string, Buffer>([[current.id, current.key]]);
+  for (const previous of options.previousSecrets ?? []) {
+    const derived = deriveWebhookKey(previous);
+    if (!keys.has(derived.id)) keys.set(derived.id, derived.key);
+  }
   return {
-    seal: (secret) => ({ keyId, sealed: encryptSecretValue(key, Buffer.from(secret, "utf8")) }),
+    currentKeyId: current.id,
+    seal: (secret) => ({
+      keyId: current.id,
+      sealed: encryptSecretValue(current.key, Buffer.from(secret, "utf8")),
+    }),
     open(value) {
-      if (value.keyId !== keyId) {
+      const key = keys.get(value.keyId);
+      if (key === undefined) {
         throw new Error(
           `a webhook secret was sealed with key ${value.keyId}, which this server secret does not derive`,
         );
       }
       return decryptSecretValue(key, value.sealed).toString("utf8");
     },
+    needsResealing: (value) => value.keyId !== current.id,
   };
 }
 

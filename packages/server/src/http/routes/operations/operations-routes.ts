@@ -3,6 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { HttpDeps } from "../../http-deps.js";
+import { metricsAccess } from "../../metrics-access.js";
+import { metricsRoutes } from "./metrics-routes.js";
 
 const Status = Type.Object({
   status: Type.String(),
@@ -27,11 +29,14 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     {
       schema: {
         tags: ["operations"],
-        summary: "Ready to serve: the database answers (Redis or the revocation bus down: 200, degraded)",
+        summary:
+          "Ready to serve: the database answers (Redis or the revocation bus down: 200, degraded); 503 once shutting down",
         response: { 200: Status, 503: Status },
       },
     },
     async (_request, reply) => {
+      // At once, and without asking the dependencies: the load balancer should stop sending here.
+      if (deps.shuttingDown()) return reply.code(503).send({ status: "shutting_down", checks: {} });
       // A load balancer must not pull every instance at once for a dependency they can live without.
       const [databaseUp, optional] = await Promise.all([deps.databaseReady(), deps.optionalDependencies()]);
       const checks: Record<string, { status: string }> = { database: { status: databaseUp ? "ok" : "down" } };
@@ -42,12 +47,12 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     },
   );
 
-  app.get(
-    "/metrics",
-    { schema: { tags: ["operations"], summary: "Prometheus metrics", hide: false } },
-    async (_request, reply) => {
-      reply.type(deps.metrics.registry.contentType);
-      return deps.metrics.registry.metrics();
-    },
-  );
+  // Not open to whoever reaches the port: see http/metrics-access.ts for who is answered.
+  await app.register(metricsRoutes, {
+    registry: deps.metrics.registry,
+    access: metricsAccess(deps.config.metrics, {
+      listener: "public",
+      production: deps.config.env === "production",
+    }),
+  });
 };
