@@ -80,9 +80,10 @@ import {
   bearerTokenResolver,
   sessionCookieResolver,
 } from "./http/plugins/authentication.js";
-import { errorHandling } from "./http/plugins/error-handling.js";
+import { answerFrameworkError, errorHandling } from "./http/plugins/error-handling.js";
 import { BODY_LIMIT_BYTES, jsonBody } from "./http/plugins/json-body.js";
 import { type AuthMetrics, createAuthMetrics, httpMetrics } from "./http/plugins/metrics.js";
+import { nulGuard } from "./http/plugins/nul-guard.js";
 import { securityHeaders } from "./http/plugins/security-headers.js";
 import { adminRoutes } from "./http/routes/admin/admin-routes.js";
 import { adminWebhooksRoutes } from "./http/routes/admin/admin-webhooks-routes.js";
@@ -611,6 +612,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
     },
     // Fastify's two lines per request cost a third of the throughput; the access-log plugin writes one.
     logController: new AccessLogController(),
+    // The router's own refusals (bad percent-encoding, an over-long parameter) as problems too.
+    frameworkErrors: answerFrameworkError,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // Request ids are not secrets, but they must not be chosen by the caller either.
@@ -635,6 +638,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps): Promise<P
   await app.register(accessLog, { setting: config.accessLog, level: config.logLevel, stream: logStream });
   await app.register(errorHandling, { isDependencyDown: isDatabaseUnavailable });
   await app.register(jsonBody);
+  await app.register(nulGuard);
   await app.register(securityHeaders);
   const connectionDrain: ConnectionDrain = createConnectionDrain();
   await app.register(connectionDrain.plugin);

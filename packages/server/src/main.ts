@@ -9,6 +9,7 @@
  */
 import { constants } from "node:os";
 import { ConfigError, loadConfig } from "./config/config.js";
+import { findConfigFile } from "./config/config-file.js";
 import { createServer } from "./index.js";
 
 /** How long closing may take once the connections are drained: the workers' passes in progress, the flushes. */
@@ -17,7 +18,7 @@ const CLOSE_AFTER_DRAIN_MS = 10_000;
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(process.env, findConfigFile(process.env, process.cwd()));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Portcullis cannot start.\n${error.message}\n`);

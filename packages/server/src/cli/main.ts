@@ -2,15 +2,20 @@
 /**
  * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
  * the server: `users create`, `users import`, `users export`, `users list|show|disable|enable|delete|set-roles|revoke-sessions`,
- * `keys rotate`, `audit verify`, `migrate`. `docs/cli.md` has every command with an example.
+ * `keys rotate`, `audit verify`, `migrate`, `config show|schema|docs`, `doctor`. It reads
+ * `portcullis.config.json` under the environment, as the server does (config/config-file.ts).
+ * `docs/cli.md` has every command with an example.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { createServices, type ResolvedConfig } from "../app.js";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { renderConfigurationDoc } from "../config/config-docs.js";
+import { findConfigFile } from "../config/config-file.js";
 import { ensureSecret } from "../config/development-secret.js";
 import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
 import { registerClientsCommand } from "./clients-command.js";
+import { registerConfigCommand } from "./config-command.js";
+import { registerDoctorCommand } from "./doctor-command.js";
 import { registerSecretsCommand } from "./secrets-command.js";
 import { registerUsersAdminCommand } from "./users-admin-command.js";
 import { registerUsersExportCommand } from "./users-export-command.js";
@@ -37,7 +42,9 @@ async function withServices<T>(
 ): Promise<T> {
   let config: ResolvedConfig;
   try {
-    config = ensureSecret(loadConfig(process.env), (message) => process.stderr.write(`${message}\n`));
+    config = ensureSecret(loadConfig(process.env, findConfigFile(process.env, process.cwd())), (message) =>
+      process.stderr.write(`${message}\n`),
+    );
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
@@ -102,9 +109,8 @@ keys
     });
   });
 
-program
-  .command("config")
-  .description("configuration")
+const configCommand = program.command("config").description("configuration");
+configCommand
   .command("docs")
   .description("print docs/configuration.md, generated from the configuration schema")
   .action(() => {
@@ -146,6 +152,8 @@ program
     });
   });
 
+registerConfigCommand(configCommand);
+registerDoctorCommand(program);
 registerClientsCommand(program, withServices);
 registerWebhooksCommand(program, withServices);
 registerSecretsCommand(program, withServices);

@@ -23,8 +23,11 @@ export function renderConfigurationTable(): string {
 export function renderConfigurationDoc(): string {
   return `# Configuration
 
-Portcullis reads its configuration from the environment once, at start. Every wrong value is
-reported at once, naming the variable, and the server refuses to start.
+Portcullis reads its configuration once, at start, from the environment and from an optional
+\`portcullis.config.json\` (\`PORTCULLIS_CONFIG\` names another path) whose keys are the same
+variable names; the environment overrides the file (\`docs/config-file.md\`). Every wrong value is
+reported at once, naming the variable (or the file and the JSON pointer), and the server refuses to
+start. \`npm run cli -- config show\` prints the effective configuration and where each value came from.
 This file is generated from \`packages/server/src/config/config-schema.ts\`
 (\`npm run cli -- config docs > docs/configuration.md\`); a test keeps it in step.
 

@@ -16,6 +16,13 @@ export const ConfigSchema = Type.Object({
       "`production` requires a strong `PORTCULLIS_SECRET` and listens on all interfaces by default.",
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: "TCP port of the HTTP API." }),
+  PORTCULLIS_CONFIG: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "Path of the config file (`docs/config-file.md`); it must exist. Default: `portcullis.config.json` in the working directory, when there is one. Environment only; the environment overrides the file.",
+    }),
+  ),
   PORTCULLIS_SHUTDOWN_TIMEOUT: Type.String({
     pattern: DURATION,
     default: "10s",

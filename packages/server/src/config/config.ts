@@ -9,6 +9,7 @@ import { type RoleScopes, SCOPES } from "../domain/authz/scopes.js";
 import type { OAuthProviderSettings } from "../domain/oauth/providers.js";
 import type { SigningAlgorithm } from "../domain/tokens/signing-key.js";
 import { configuredRoles, readRoleScopes } from "./authz-config.js";
+import { type ConfigFile, jsonPointer, PROVIDER_VARIABLE, settingSource } from "./config-file.js";
 import { ConfigSchema, type RawConfig } from "./config-schema.js";
 import { readSocialLoginConfig, type SocialLoginConfig } from "./social-login-config.js";
 import { resolveWebAuthnSettings, type WebAuthnSettings, webauthnOriginProblems } from "./webauthn-config.js";
@@ -155,8 +156,8 @@ function splitSecrets(value: string | undefined): string[] {
   return (value ?? "").split(/[\s,]+/).filter((secret) => secret !== "");
 }
 
-/** Values never repeated in an error message. */
-const REDACTED_VARIABLES: ReadonlySet<string> = new Set([
+/** Values never repeated in an error message (nor printed by `config show`). */
+export const REDACTED_VARIABLES: ReadonlySet<string> = new Set([
   "PORTCULLIS_SECRET",
   "PORTCULLIS_SECRET_PREVIOUS",
   "PORTCULLIS_METRICS_TOKEN",
@@ -199,17 +200,27 @@ function isAddressOrRange(entry: string): boolean {
 }
 
 /**
- * Reads the environment. Empty strings count as unset. Unknown variables are ignored.
- * Every problem, of shape or of policy, is reported in one `ConfigError`.
- * @example const config = loadConfig(process.env);
+ * Reads the environment, over the settings of a config file when one is given (`config-file.ts`:
+ * the environment overrides the file). Empty strings count as unset. Unknown variables are
+ * ignored; unknown keys in the file are not. Every problem, of shape or of policy, is reported
+ * in one `ConfigError`; a problem with a value from the file names it as `<file>#/<NAME>`.
+ * @example const config = loadConfig(process.env, findConfigFile(process.env, process.cwd()));
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const raw: Record<string, unknown> = {};
+export function loadConfig(env: Record<string, string | undefined>, file: ConfigFile | null = null): Config {
+  const fromEnv: Record<string, unknown> = {};
+  const fromFile: Record<string, unknown> = {};
   for (const name of Object.keys(ConfigSchema.properties)) {
     const value = env[name];
-    if (value !== undefined && value.trim() !== "") raw[name] = value.trim();
+    if (value !== undefined && value.trim() !== "") fromEnv[name] = value.trim();
+    else if (file !== null && name in file.values) {
+      const given = file.values[name];
+      if (typeof given !== "string") fromFile[name] = given;
+      else if (given.trim() !== "") fromFile[name] = given.trim();
+    }
   }
-  const converted = Value.Default(ConfigSchema, convertIntegers(raw)) as Record<string, unknown>;
+  // Only the environment's strings become integers: the file has JSON numbers, as its schema says.
+  const raw: Record<string, unknown> = { ...fromFile, ...convertIntegers(fromEnv) };
+  const converted = Value.Default(ConfigSchema, { ...raw }) as Record<string, unknown>;
   const invalid = new Set<string>();
   const problems = [...Value.Errors(ConfigSchema, converted)].map((error) => {
     const name = error.path.replace(/^\//, "") || "configuration";
@@ -221,9 +232,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
   // Policy checks run on every value that has the right shape, so one start names every problem.
   problems.push(...policyProblems(converted as RawConfig, invalid));
-  const social = readSocialLoginConfig(env, converted as RawConfig, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  const social = readSocialLoginConfig(withFileProviders(env, file), converted as RawConfig, problems);
+  const all = [...(file?.problems ?? []), ...problems.map((problem) => locateProblem(problem, env, file))];
+  if (all.length > 0) throw new ConfigError(all);
   return resolveConfig(converted as RawConfig, social);
+}
+
+/** The social-login variables of the file under those of the environment. */
+function withFileProviders(
+  env: Record<string, string | undefined>,
+  file: ConfigFile | null,
+): Record<string, string | undefined> {
+  if (file === null) return env;
+  const providers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(file.values)) {
+    if (PROVIDER_VARIABLE.test(name) && typeof value === "string") providers[name] = value;
+  }
+  return { ...providers, ...env };
+}
+
+/** `NAME: …` → `<file>#/NAME: …` when the value of NAME came from the file. */
+function locateProblem(
+  problem: string,
+  env: Record<string, string | undefined>,
+  file: ConfigFile | null,
+): string {
+  if (file === null) return problem;
+  const name = problem.slice(0, problem.indexOf(":"));
+  if (!(name in file.values) || settingSource(name, env, file) !== "file") return problem;
+  return `${file.path}#${jsonPointer(name)}${problem.slice(name.length)}`;
 }
 
 function policyProblems(raw: RawConfig, invalid: ReadonlySet<string>): string[] {

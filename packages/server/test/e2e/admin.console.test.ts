@@ -356,7 +356,7 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
     await expect(stat("Database").textContent()).resolves.toBe("Working");
     await expect(
       page.getByRole("navigation", { name: "Administration sections" }).getByRole("link").allTextContents(),
-    ).resolves.toEqual(["Overview", "Users", "Audit log", "Signing keys", "Clients"]);
+    ).resolves.toEqual(["Overview", "Users", "Audit log", "Signing keys", "Clients", "Webhooks"]);
     expect(await page.getByRole("link", { name: "Overview" }).getAttribute("aria-current")).toBe("page");
 
     await page.getByRole("link", { name: "Clients" }).click();

@@ -214,4 +214,23 @@ describe("OpenID provider › refusals", () => {
       );
     }
   });
+
+  it("refuses a code past its lifetime", async () => {
+    const { browser, email } = await signedInBrowser();
+    const request = await authorizationRequest(webRp, CALLBACK, "openid");
+    const flow = await authorizeInBrowser(browser, request, CALLBACK, { email });
+    // As if its 60 seconds had passed: the stored code is past its expiry.
+    await t.database.db
+      .updateTable("oidc_models")
+      .set({ expires_at: Date.now() - 1 })
+      .where("model", "=", "AuthorizationCode")
+      .execute();
+    await expect(
+      client.authorizationCodeGrant(webRp, flow.callback, {
+        pkceCodeVerifier: request.codeVerifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+      }),
+    ).rejects.toMatchObject({ error: "invalid_grant" });
+  });
 });

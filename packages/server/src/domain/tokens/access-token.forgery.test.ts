@@ -324,3 +324,40 @@ describe("garbage input", () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
+
+describe("duplicate member names (RFC 7515 §5.2, RFC 7519 §4)", () => {
+  const ctx = setUp("ES256");
+  /** The JSON text of `object` with `extra` members appended verbatim, names possibly repeated. */
+  const withMembers = (object: Record<string, unknown>, extra: string) =>
+    base64url(`${JSON.stringify(object).slice(0, -1)},${extra}}`);
+  const sign = (header: string, payload: string) => signCompact("ES256", ctx.signingKey, header, payload);
+
+  it("accepts the same members once each, nested objects and arrays with repeated names (control)", () => {
+    const header = withMembers(ctx.header(), '"x-a":{"kid":1,"alg":[{"alg":2}]}');
+    const payload = withMembers(
+      ctx.claims(),
+      '"ext":{"sub":"other","nested":{"sub":1}},"list":[{"sub":1},{"sub":2}]',
+    );
+    expect(ctx.verifier.verify(sign(header, payload))).not.toBeNull();
+  });
+
+  it.each([
+    // Each would pass under "last one wins", which is what JSON.parse does.
+    ["two alg", '"alg":"ES256"'],
+    ["two kid", `"kid":"${ctx.stored.kid}"`],
+    ["two typ", '"typ":"at+jwt"'],
+    ["a repeated name spelt with an escape", '"\\u0061lg":"ES256"'],
+  ])("refuses a header with %s, though signed with our key", (_name, extra) => {
+    expect(ctx.verifier.verify(sign(withMembers(ctx.header(), extra), base64url(ctx.claims())))).toBeNull();
+  });
+
+  it.each([
+    ["two sub", '"sub":"user_admin"'],
+    ["two aud", `"aud":"${AUDIENCE}"`],
+    ["two exp", `"exp":${Math.floor(ctx.clock.now() / 1000) + 86_400}`],
+    ["two roles", '"roles":["admin"]'],
+    ["a repeated name spelt with an escape", '"s\\u0075b":"user_admin"'],
+  ])("refuses a claim set with %s, though signed with our key", (_name, extra) => {
+    expect(ctx.verifier.verify(sign(base64url(ctx.header()), withMembers(ctx.claims(), extra)))).toBeNull();
+  });
+});

@@ -387,15 +387,56 @@ function decodeBase64Url(segment: string): Buffer | null {
 function decodeJsonObject(segment: string): Record<string, unknown> | null {
   const bytes = decodeBase64Url(segment);
   if (bytes === null) return null;
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
   } catch {
     return null;
   }
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
+  // RFC 7515 §5.2 / RFC 7519 §4: JSON.parse keeps the last of two members with one name, another
+  // parser (a resource server's) may keep the first; such a header or claim set is refused.
+  if (typeof value !== "object" || value === null || Array.isArray(value) || hasDuplicateMembers(text))
+    return null;
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Whether any object in `text` names a member twice (after unescaping, so `"s\u0075b"` is `sub`).
+ * Only called on text JSON.parse accepted, so tracking strings, brackets and commas suffices.
+ */
+function hasDuplicateMembers(text: string): boolean {
+  // One set of member names per open object; null for an open array.
+  const open: Array<Set<string> | null> = [];
+  let expectName = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === '"') {
+      let end = index + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const names = open.at(-1);
+      if (expectName && names !== undefined && names !== null) {
+        const name = JSON.parse(text.slice(index, end + 1)) as string;
+        if (names.has(name)) return true;
+        names.add(name);
+      }
+      expectName = false;
+      index = end;
+    } else if (char === "{") {
+      open.push(new Set());
+      expectName = true;
+    } else if (char === "[") {
+      open.push(null);
+      expectName = false;
+    } else if (char === "}" || char === "]") {
+      open.pop();
+      expectName = false;
+    } else if (char === ",") {
+      expectName = open.at(-1) !== null && open.length > 0;
+    }
+  }
+  return false;
 }
 
 /** Own properties only: a polluted `Object.prototype` must not supply a claim or header. */

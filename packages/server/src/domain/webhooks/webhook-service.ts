@@ -19,7 +19,7 @@ import {
 } from "./webhook.js";
 import type { WebhookSubscriptionCache } from "./webhook-outbox.js";
 import { generateWebhookSecret, type WebhookSecretBox } from "./webhook-secret.js";
-import { checkWebhookUrl, type WebhookUrlPolicy } from "./webhook-url.js";
+import { checkWebhookUrl, type WebhookUrlPolicy, type WebhookUrlRefusal } from "./webhook-url.js";
 
 export interface WebhookServiceDeps {
   persistence: Persistence;
@@ -51,10 +51,13 @@ export interface WebhookUpdate {
   enabled?: boolean;
 }
 
-/** What is wrong with the input, per field (`index` into `events`; null for the list as a whole). */
+/**
+ * What is wrong with the input, per field (`index` into `events`; null for the list as a whole):
+ * a stable `code` and the `reason` in English.
+ */
 export type WebhookInputProblem =
-  | { field: "url"; reason: string }
-  | { field: "events"; index: number | null; reason: string };
+  | { field: "url"; code: WebhookUrlRefusal; reason: string }
+  | { field: "events"; index: number | null; code: "events_required" | "unknown_event"; reason: string };
 
 export type CreateWebhookOutcome =
   | { ok: true; webhook: Webhook; secret: string }
@@ -81,12 +84,18 @@ export interface WebhookService {
 function eventProblems(events: readonly string[]): WebhookInputProblem[] {
   const problems: WebhookInputProblem[] = [];
   if (events.length === 0)
-    problems.push({ field: "events", index: null, reason: 'must name at least one event type, or "*"' });
+    problems.push({
+      field: "events",
+      index: null,
+      code: "events_required",
+      reason: 'must name at least one event type, or "*"',
+    });
   events.forEach((event, index) => {
     if (event !== ALL_EVENTS && !isAuditEventType(event)) {
       problems.push({
         field: "events",
         index,
+        code: "unknown_event",
         reason: `"${event}" is not an audit event type (see docs/events.md) or "*"`,
       });
     }
@@ -111,7 +120,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     const problems: WebhookInputProblem[] = [];
     if (input.url !== undefined) {
       const verdict = checkWebhookUrl(input.url, deps.urlPolicy);
-      if (!verdict.ok) problems.push({ field: "url", reason: verdict.reason });
+      if (!verdict.ok) problems.push({ field: "url", code: verdict.code, reason: verdict.reason });
     }
     if (input.events !== undefined) problems.push(...eventProblems(input.events));
     return problems;

@@ -48,6 +48,19 @@ describe("checkWebhookUrl", () => {
     expect(checkWebhookUrl("https://127.0.0.1:4000/hook", { production: true }).ok).toBe(false);
   });
 
+  it("names each refusal with a stable code (the console words it per language)", () => {
+    const code = (value: string, production: boolean) => {
+      const verdict = checkWebhookUrl(value, { production });
+      return verdict.ok ? "ok" : verdict.code;
+    };
+    expect(code("hooks.example.com/x", false)).toBe("url_not_absolute");
+    expect(code("ftp://hooks.example.com/x", false)).toBe("url_scheme");
+    expect(code("http://hooks.example.com/x", true)).toBe("url_scheme");
+    expect(code("https://a:b@hooks.example.com/x", false)).toBe("url_credentials");
+    expect(code("https://hooks.example.com/x#y", false)).toBe("url_fragment");
+    expect(code("https://10.0.0.5/hook", true)).toBe("url_non_public");
+  });
+
   it("accepts a public https:// URL in production without resolving it", () => {
     expect(checkWebhookUrl("https://hooks.example.com/portcullis?team=7", { production: true })).toEqual({
       ok: true,

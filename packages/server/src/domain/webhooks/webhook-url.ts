@@ -78,7 +78,15 @@ function literalAddress(hostname: string): string | null {
 
 const LOCALHOST = /(^|\.)localhost\.?$/i;
 
-export type WebhookUrlVerdict = { ok: true } | { ok: false; reason: string };
+/** Why a URL is refused, for a reader's language (the console); `reason` says it in English. */
+export type WebhookUrlRefusal =
+  | "url_not_absolute"
+  | "url_scheme"
+  | "url_credentials"
+  | "url_fragment"
+  | "url_non_public";
+
+export type WebhookUrlVerdict = { ok: true } | { ok: false; code: WebhookUrlRefusal; reason: string };
 
 export interface WebhookUrlPolicy {
   /** In production: https only, and no loopback, private or otherwise non-public address. */
@@ -98,22 +106,28 @@ export function checkWebhookUrl(value: string, policy: WebhookUrlPolicy): Webhoo
   try {
     url = new URL(value);
   } catch {
-    return { ok: false, reason: "must be an absolute URL, e.g. https://hooks.example.com/portcullis" };
+    return {
+      ok: false,
+      code: "url_not_absolute",
+      reason: "must be an absolute URL, e.g. https://hooks.example.com/portcullis",
+    };
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && !policy.production)) {
     return {
       ok: false,
+      code: "url_scheme",
       reason: policy.production ? "must be https://" : "must be https:// (or http:// outside production)",
     };
   }
   // Credentials in a URL end up in logs and proxies; a receiver authenticates us by the signature.
   if (url.username !== "" || url.password !== "")
-    return { ok: false, reason: "must not carry a user name or password" };
-  if (url.hash !== "" || value.includes("#")) return { ok: false, reason: "must not have a fragment" };
+    return { ok: false, code: "url_credentials", reason: "must not carry a user name or password" };
+  if (url.hash !== "" || value.includes("#"))
+    return { ok: false, code: "url_fragment", reason: "must not have a fragment" };
   if (policy.production) {
     const address = literalAddress(url.hostname);
     if ((address !== null && isNonPublicAddress(address)) || LOCALHOST.test(url.hostname)) {
-      return { ok: false, reason: NON_PUBLIC_REFUSAL };
+      return { ok: false, code: "url_non_public", reason: NON_PUBLIC_REFUSAL };
     }
   }
   return { ok: true };

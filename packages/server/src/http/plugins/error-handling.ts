@@ -3,7 +3,7 @@
  * errors from Fastify, `ProblemError`s from routes, overload from the domain. Anything
  * unexpected is logged and answered with a bare 500 that reveals nothing.
  */
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { DependencyUnavailableError, ServiceBusyError } from "../../domain/errors.js";
 import { type ProblemCode, ProblemError, type ProblemFieldError, sendProblem } from "../problem.js";
@@ -34,6 +34,20 @@ function fieldErrors(error: FastifyError): ProblemFieldError[] {
     if (!byPointer.has(pointer)) byPointer.set(pointer, { pointer, detail: issue.message ?? "is not valid" });
   }
   return [...byPointer.values()];
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router answers these itself, before any hook or the error
+ * handler, in its own JSON shape. A parameter longer than `maxParamLength` cannot be any id.
+ * @example Fastify({ frameworkErrors: answerFrameworkError })
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") sendProblem(reply, "not_found");
+  else sendProblem(reply, "validation_failed", { status: 400 });
 }
 
 export interface ErrorHandlingOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../problem.js";
-import { parseJsonBody } from "./json-body.js";
+import { MAX_BODY_DEPTH, parseJsonBody } from "./json-body.js";
 
 /** The ProblemError `parseJsonBody(text)` throws; fails the test when it parses. */
 function problemFor(text: string): ProblemError {
@@ -89,5 +89,48 @@ describe("parseJsonBody › refused bodies", () => {
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("parseJsonBody › U+0000", () => {
+  // PostgreSQL refuses U+0000 in text: a name holding one was a 500 there (found by the fuzzer).
+  it.each([
+    ["a name", '{"name":"a\\u0000b"}', "name"],
+    ["a nested value", '{"profile":{"bio":"\\u0000"}}', "bio"],
+    ["an array item", '{"roles":["user","\\u0000admin"]}', "1"],
+  ])("refuses %s holding U+0000 as validation_failed", (_where, text, key) => {
+    const problem = problemFor(text);
+    expect(problem.code).toBe("validation_failed");
+    expect(problem.options.errors).toEqual([
+      expect.objectContaining({ detail: expect.stringContaining(`"${key}"`) }),
+    ]);
+  });
+
+  it("lets a password hold any character, U+0000 included: it is only ever hashed", () => {
+    expect(
+      parseJsonBody('{"password":"a\\u0000b","currentPassword":"\\u0000","newPassword":"x\\u0000"}'),
+    ).toEqual({
+      password: "a\u0000b",
+      currentPassword: "\u0000",
+      newPassword: "x\u0000",
+    });
+  });
+});
+
+describe("parseJsonBody › nesting", () => {
+  const nested = (depth: number) => `{"a":${"[".repeat(depth - 1)}1${"]".repeat(depth - 1)}}`;
+
+  it("takes a body nested as deep as the limit", () => {
+    expect(() => parseJsonBody(nested(MAX_BODY_DEPTH))).not.toThrow();
+  });
+
+  it("refuses one level deeper as validation_failed", () => {
+    expect(problemFor(nested(MAX_BODY_DEPTH + 1)).code).toBe("validation_failed");
+  });
+
+  it("does not count brackets inside strings, escaped quotes included", () => {
+    expect(parseJsonBody(`{"a":"${"[".repeat(100)}\\"${"{".repeat(100)}"}`)).toEqual({
+      a: `${"[".repeat(100)}"${"{".repeat(100)}`,
+    });
   });
 });

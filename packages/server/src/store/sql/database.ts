@@ -36,6 +36,8 @@ export function sqlitePathFromUrl(url: string): string {
 export interface SqlDatabaseOptions {
   /** PostgreSQL pool size; ten by default. */
   poolSize?: number;
+  /** Apply pending migrations on open (default); `doctor` opens without, to look and change nothing. */
+  migrate?: boolean;
 }
 
 export async function openSqlDatabase(url: string, options: SqlDatabaseOptions = {}): Promise<SqlDatabase> {
@@ -53,7 +55,7 @@ export async function openSqlDatabase(url: string, options: SqlDatabaseOptions =
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrateToLatest(db);
+  if (options.migrate !== false) await migrateToLatest(db);
   return { db, dialect: "sqlite", close: () => db.destroy() };
 }
 
@@ -81,7 +83,7 @@ async function openPostgres(url: string, options: SqlDatabaseOptions): Promise<S
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db);
+  if (options.migrate !== false) await migrateToLatest(db);
   return { db, dialect: "postgres", close: () => db.destroy() };
 }
 

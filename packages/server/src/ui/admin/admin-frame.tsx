@@ -10,7 +10,7 @@ import { ErrorAlert, Notice } from "../components/form.js";
 import { Layout } from "../components/layout.js";
 import type { PageContext } from "../page-context.js";
 
-export type AdminSection = "overview" | "users" | "audit" | "keys" | "clients";
+export type AdminSection = "overview" | "users" | "audit" | "keys" | "clients" | "webhooks";
 
 export interface AdminFrameProps {
   ctx: PageContext;
@@ -39,6 +39,7 @@ export function AdminFrame({
     { section: "audit", href: "/admin/audit", label: t.admin.auditLog },
     { section: "keys", href: "/admin/keys", label: t.admin.signingKeys },
     { section: "clients", href: "/admin/clients", label: t.admin.clients },
+    { section: "webhooks", href: "/admin/webhooks", label: t.admin.webhooks },
   ];
   return (
     <Layout ctx={ctx} title={`${title} · ${t.admin.title}`} width="wide">

@@ -1,6 +1,6 @@
 /**
  * The admin console (API.md "Pages for people", `GET /admin`, role `admin`): overview, users,
- * audit log, signing keys and clients. A thin adapter over the services the admin API and the
+ * audit log, signing keys, clients and webhooks. A thin adapter over the services the admin API and the
  * CLI use — `userAdmin`, `mfa.resetFactors`, `users.createUser`, `auditLog`, `signingKeys` —
  * called with the signed-in administrator as the actor, so each act is checked (the last
  * administrator stays) and audited exactly as through the API. Every form POSTs back here and
@@ -21,6 +21,7 @@ import { KeysPage } from "./keys-page.js";
 import { OverviewPage } from "./overview-page.js";
 import { DeleteUserPage, UserPage } from "./user-page.js";
 import { type CreateUserForm, UsersPage } from "./users-page.js";
+import { webhooksPages } from "./webhooks-pages.js";
 
 const USERS_PAGE_SIZE = 50;
 const EVENTS_PAGE_SIZE = 50;
@@ -364,4 +365,8 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
   // Clients: the OpenID provider's OAuth clients (clients-pages.tsx) ----------------------------
 
   await app.register(clientsPages, deps);
+
+  // Webhooks: endpoints that hear of audit events (webhooks-pages.tsx) --------------------------
+
+  await app.register(webhooksPages, deps);
 };

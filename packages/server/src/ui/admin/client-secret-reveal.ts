@@ -8,7 +8,8 @@ import type { EphemeralStore } from "../../domain/ephemeral/ephemeral-store.js";
 /** The redirect follows at once; this only bounds how long an unseen secret lingers. */
 const REVEAL_TTL_MS = 2 * 60_000;
 
-const revealKey = (sessionId: string) => `ui:admin:client-secret:${sessionId}`;
+/** One slot per kind of secret, so a webhook's secret never takes the place of a client's. */
+const revealKey = (kind: string, sessionId: string) => `ui:admin:${kind}:${sessionId}`;
 
 export interface ClientSecretReveal {
   put(sessionId: string, clientId: string, secret: string): Promise<void>;
@@ -18,19 +19,22 @@ export interface ClientSecretReveal {
 
 /**
  * @example
- * const reveal = createClientSecretReveal(deps.ephemeral);
+ * const reveal = createClientSecretReveal(deps.ephemeral); // a webhook's: (deps.ephemeral, "webhook-secret")
  * await reveal.put(sessionId, client.id, clientSecret);
  * await reveal.take(sessionId, client.id); // the secret; then undefined
  */
-export function createClientSecretReveal(ephemeral: EphemeralStore): ClientSecretReveal {
+export function createClientSecretReveal(
+  ephemeral: EphemeralStore,
+  kind: "client-secret" | "webhook-secret" = "client-secret",
+): ClientSecretReveal {
   return {
     put: (sessionId, clientId, secret) =>
-      ephemeral.put(revealKey(sessionId), JSON.stringify({ clientId, secret }), REVEAL_TTL_MS),
+      ephemeral.put(revealKey(kind, sessionId), JSON.stringify({ clientId, secret }), REVEAL_TTL_MS),
     async take(sessionId, clientId) {
       // Left in place when another client's page is opened first: it is that client's to show.
-      const shown = parse(await ephemeral.get(revealKey(sessionId)));
+      const shown = parse(await ephemeral.get(revealKey(kind, sessionId)));
       if (shown?.clientId !== clientId) return undefined;
-      return parse(await ephemeral.take(revealKey(sessionId)))?.secret;
+      return parse(await ephemeral.take(revealKey(kind, sessionId)))?.secret;
     },
   };
 }
