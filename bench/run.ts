@@ -9,6 +9,7 @@ import { runCookie } from "./scenarios/cookie.js";
 import { runLogin } from "./scenarios/login.js";
 import { runMe } from "./scenarios/me.js";
 import { runMiddleware } from "./scenarios/middleware.js";
+import { runOpenIdProvider } from "./scenarios/openid-provider.js";
 import { runPages } from "./scenarios/pages.js";
 import { runScaleOut } from "./scenarios/scale-out.js";
 import type { BenchOptions, ScenarioReport } from "./scenarios/types.js";
@@ -19,7 +20,7 @@ const USAGE = `usage: npm run bench -- [options]
   --login-connections <n> connections of the login storm (default: --connections)
   --rounds <n>            rounds; each measures every target once, the tables give medians (default 3)
   --warmup <s>            seconds of warm-up before each measured run (default 2)
-  --only me|login|middleware|scale-out|cookie|pages
+  --only me|login|middleware|scale-out|cookie|pages|openid-provider
                           run one scenario; scale-out and cookie (PostgreSQL + Redis,
                           BENCH_POSTGRES_URL, BENCH_REDIS_URL) run only when named
   --no-portcullis         baselines only (scenario "me" with a self-signed ES256 token;
@@ -77,10 +78,10 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
   }
   if (
     values.only !== undefined &&
-    !["me", "login", "middleware", "scale-out", "cookie", "pages"].includes(values.only)
+    !["me", "login", "middleware", "scale-out", "cookie", "pages", "openid-provider"].includes(values.only)
   ) {
     throw new Error(
-      `--only must be "me", "login", "middleware", "scale-out", "cookie" or "pages", got ${JSON.stringify(values.only)}`,
+      `--only must be "me", "login", "middleware", "scale-out", "cookie", "pages" or "openid-provider", got ${JSON.stringify(values.only)}`,
     );
   }
   const connections = intOption(values.connections, "connections", 32, 1, 1024);
@@ -149,6 +150,11 @@ async function main(): Promise<number> {
     }
     if (only === undefined || only === "middleware") {
       const report = await runMiddleware(options);
+      print(report);
+      reports.push(report);
+    }
+    if (only === "openid-provider" || (only === undefined && options.portcullis)) {
+      const report = await runOpenIdProvider(options);
       print(report);
       reports.push(report);
     }

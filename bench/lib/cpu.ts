@@ -25,6 +25,11 @@ function procTimes(pid: string): { ppid: number; ticks: number } | undefined {
   }
 }
 
+/** Clock ticks (user + system) one process has used so far; undefined once it is gone. */
+export function processTicks(pid: number): number | undefined {
+  return procTimes(String(pid))?.ticks;
+}
+
 export function cpuSnapshot(): CpuSnapshot | undefined {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";

@@ -1,8 +1,16 @@
 // Starting Portcullis for the bench and talking to it (register, login, JWKS).
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { freePort, makeTmpDir, REPO_ROOT, removeTmpDir, startTarget, type Target } from "./child.js";
+import { dirname, join, resolve } from "node:path";
+import {
+  freePort,
+  makeTmpDir,
+  REPO_ROOT,
+  removeTmpDir,
+  runToCompletion,
+  startTarget,
+  type Target,
+} from "./child.js";
 
 export const DEFAULT_SERVER = join(REPO_ROOT, "packages/server/dist/main.js");
 
@@ -22,6 +30,8 @@ export interface Portcullis {
    * run: a non-default setting is measured as a row of its own, named for it.
    */
   start(env?: Record<string, string>): Promise<Target>;
+  /** Runs the administration command line (`cli/main.js`) on this installation; its stdout. */
+  cli(args: string[]): Promise<string>;
   /** Removes the data folder (stop the server first). */
   dispose(): void;
 }
@@ -69,6 +79,8 @@ export async function preparePortcullis(
         readyTries: 600,
         env: { ...env, ...extra },
       }),
+    cli: (args) =>
+      runToCompletion("portcullis cli", [join(dirname(main), "cli/main.js"), ...args], env, 60_000),
     dispose: () => removeTmpDir(dir),
   };
 }
