@@ -146,7 +146,14 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
     await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Verwaltung");
     await expect(
       page.getByRole("navigation", { name: "Bereiche der Verwaltung" }).getByRole("link").allTextContents(),
-    ).resolves.toEqual(["Übersicht", "Benutzer", "Audit-Protokoll", "Signaturschlüssel", "Clients"]);
+    ).resolves.toEqual([
+      "Übersicht",
+      "Benutzer",
+      "Audit-Protokoll",
+      "Signaturschlüssel",
+      "Clients",
+      "Webhooks",
+    ]);
     await expect(page.getByRole("searchbox", { name: "Benutzer suchen" }).count()).resolves.toBe(1);
   });
 
