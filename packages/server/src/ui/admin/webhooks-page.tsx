@@ -131,7 +131,7 @@ export function WebhookSettingsFields({
         required
         maxLength={2048}
       />
-      <fieldset class="scopes" aria-describedby={`${idPrefix}-events-hint`}>
+      <fieldset class="scopes checklist-wide" aria-describedby={`${idPrefix}-events-hint`}>
         <legend>{words.eventsLegend}</legend>
         <p class="hint muted" id={`${idPrefix}-events-hint`}>
           {words.eventsHint}
