@@ -3,13 +3,23 @@ import { fileURLToPath } from "node:url";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
 const MIDDLEWARE_SOURCE = fileURLToPath(new URL("./packages/middleware/src/", import.meta.url));
+const TOKEN_VERIFIER_SOURCE = fileURLToPath(
+  new URL("./packages/token-verifier/src/index.ts", import.meta.url),
+);
 
 const INTEGRATION = ["packages/*/test/**/*.test.ts"];
 /** Suites about running many instances: only meaningful on PostgreSQL + Redis. */
 const SCALE_OUT = ["packages/server/test/scale-out/**/*.test.ts"];
 /** Pages in a real browser: thin adapters over the same services, so one store (SQLite) is enough. */
 const BROWSER = ["packages/server/test/e2e/**/*.test.ts"];
+/** The races on one in-process instance; on PostgreSQL + Redis they run across three (scale-out). */
+const SINGLE_INSTANCE_RACES = ["packages/server/test/races/**/*.test.ts"];
+/** The packed tarballs installed from scratch: needs `npm run build` first; `npm run test:packaging` (vitest.packaging.config.ts). */
+const PACKAGING = ["packages/server/test/packaging/**/*.test.ts"];
+/** The docs' runnable snippets: about the guides, not the store, so they run once (on SQLite). */
+const DOCS_SNIPPETS = ["packages/server/test/integration/docs-snippets.test.ts"];
 const PAGE_ASSETS = "./test-support/page-assets.ts";
+const TOKEN_VERIFIER_BUILD = "./test-support/token-verifier-build.ts";
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -39,11 +49,12 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   }
   const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: "forks" } as const;
   return {
-    // Tests import the middleware's TypeScript sources, so `npm test` needs no build first.
+    // Tests import the workspace packages' TypeScript sources, so `npm test` needs no build first.
     resolve: {
       alias: [
         { find: /^@portcullis\/middleware$/, replacement: `${MIDDLEWARE_SOURCE}index.ts` },
         { find: /^@portcullis\/middleware\/(express|fastify)$/, replacement: `${MIDDLEWARE_SOURCE}$1.ts` },
+        { find: /^@portcullis\/token-verifier$/, replacement: TOKEN_VERIFIER_SOURCE },
       ],
     },
     test: {
@@ -55,8 +66,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             ...shared,
             name: "sqlite",
             include: ["packages/*/src/**/*.test.{ts,tsx}", ...INTEGRATION],
-            exclude: [...SCALE_OUT, "**/node_modules/**"],
-            globalSetup: [PAGE_ASSETS],
+            exclude: [...SCALE_OUT, ...PACKAGING, "**/node_modules/**"],
+            globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD],
           },
         },
         ...(serversUp
@@ -67,9 +78,15 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   ...shared,
                   name: "postgres+redis",
                   include: INTEGRATION,
-                  exclude: [...BROWSER, "**/node_modules/**"],
+                  exclude: [
+                    ...BROWSER,
+                    ...SINGLE_INSTANCE_RACES,
+                    ...PACKAGING,
+                    ...DOCS_SNIPPETS,
+                    "**/node_modules/**",
+                  ],
                   env: { PORTCULLIS_TEST_STORE: "postgres" },
-                  globalSetup: [PAGE_ASSETS, "./test-support/postgres-schemas.ts"],
+                  globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD, "./test-support/postgres-schemas.ts"],
                 },
               },
             ]

@@ -3,16 +3,32 @@ import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { installExitHandlers, killAllNow, sleep } from "./lib/child.js";
 import { cpuSnapshot, otherCpuShare } from "./lib/cpu.js";
-import { targetLine } from "./lib/format.js";
+import { checkTable, targetLine } from "./lib/format.js";
 import { DEFAULT_SERVER } from "./lib/portcullis.js";
 import { runCookie } from "./scenarios/cookie.js";
 import { runLogin } from "./scenarios/login.js";
 import { runMe } from "./scenarios/me.js";
+import { runMemory } from "./scenarios/memory.js";
 import { runMiddleware } from "./scenarios/middleware.js";
 import { runOpenIdProvider } from "./scenarios/openid-provider.js";
 import { runPages } from "./scenarios/pages.js";
+import { runRealisticMix } from "./scenarios/realistic-mix.js";
+import { runRefresh } from "./scenarios/refresh.js";
 import { runScaleOut } from "./scenarios/scale-out.js";
 import type { BenchOptions, ScenarioReport } from "./scenarios/types.js";
+
+const SCENARIOS = [
+  "me",
+  "login",
+  "middleware",
+  "scale-out",
+  "cookie",
+  "refresh",
+  "pages",
+  "openid-provider",
+  "realistic-mix",
+  "memory",
+];
 
 const USAGE = `usage: npm run bench -- [options]
   --duration <s>          seconds of each measured run (default 10)
@@ -20,9 +36,9 @@ const USAGE = `usage: npm run bench -- [options]
   --login-connections <n> connections of the login storm (default: --connections)
   --rounds <n>            rounds; each measures every target once, the tables give medians (default 3)
   --warmup <s>            seconds of warm-up before each measured run (default 2)
-  --only me|login|middleware|scale-out|cookie|pages|openid-provider
-                          run one scenario; scale-out and cookie (PostgreSQL + Redis,
-                          BENCH_POSTGRES_URL, BENCH_REDIS_URL) run only when named
+  --only me|login|middleware|scale-out|cookie|refresh|pages|openid-provider|realistic-mix|memory
+                          run one scenario; scale-out, cookie, refresh and realistic-mix (PostgreSQL
+                          + Redis, BENCH_POSTGRES_URL, BENCH_REDIS_URL) and memory run only when named
   --no-portcullis         baselines only (scenario "me" with a self-signed ES256 token;
                           scenario "login" with the bare hash rate only;
                           scenario "cookie" with its three baselines)
@@ -32,7 +48,8 @@ const USAGE = `usage: npm run bench -- [options]
   --users <n>             users the login storm cycles through (default 8)
   --probe-rate <n>        req/s of the GET /v1/me latency probe (default 200)
   --probe-connections <n> connections of the probe (default 4)
-  --strict                exit with status 1 when a target is missed
+  --check                 end with a table of every target, PASS or MISS, and exit with
+                          status 1 when one is missed
   --verbose               forward the children's output to stderr`;
 
 function intOption(
@@ -50,7 +67,7 @@ function intOption(
   return n;
 }
 
-function parseOptions(): { options: BenchOptions; only: string | undefined; strict: boolean } {
+function parseOptions(): { options: BenchOptions; only: string | undefined; check: boolean } {
   const { values } = parseArgs({
     options: {
       duration: { type: "string" },
@@ -65,7 +82,7 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
       "cold-tokens": { type: "string" },
       "probe-rate": { type: "string" },
       "probe-connections": { type: "string" },
-      strict: { type: "boolean", default: false },
+      check: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -76,13 +93,8 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (
-    values.only !== undefined &&
-    !["me", "login", "middleware", "scale-out", "cookie", "pages", "openid-provider"].includes(values.only)
-  ) {
-    throw new Error(
-      `--only must be "me", "login", "middleware", "scale-out", "cookie", "pages" or "openid-provider", got ${JSON.stringify(values.only)}`,
-    );
+  if (values.only !== undefined && !SCENARIOS.includes(values.only)) {
+    throw new Error(`--only must be one of ${SCENARIOS.join(", ")}; got ${JSON.stringify(values.only)}`);
   }
   const connections = intOption(values.connections, "connections", 32, 1, 1024);
   const options: BenchOptions = {
@@ -100,7 +112,7 @@ function parseOptions(): { options: BenchOptions; only: string | undefined; stri
     hashConcurrency: 2,
     verbose: values.verbose,
   };
-  return { options, only: values.only, strict: values.strict };
+  return { options, only: values.only, check: values.check };
 }
 
 function print(report: ScenarioReport): void {
@@ -110,7 +122,7 @@ function print(report: ScenarioReport): void {
 }
 
 async function main(): Promise<number> {
-  const { options, only, strict } = parseOptions();
+  const { options, only, check } = parseOptions();
   installExitHandlers();
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   const before = cpuSnapshot();
@@ -131,43 +143,27 @@ async function main(): Promise<number> {
       );
     }
   }
-  const reports: ScenarioReport[] = [];
+  // Scale-out, cookie, refresh and realistic-mix need PostgreSQL and Redis, and memory takes minutes,
+  // so they run only when named.
+  const scenarios: [string, (options: BenchOptions) => Promise<ScenarioReport>, boolean][] = [
+    ["me", runMe, true],
+    ["login", runLogin, true],
+    ["pages", runPages, true],
+    ["middleware", runMiddleware, true],
+    ["openid-provider", runOpenIdProvider, options.portcullis],
+    ["scale-out", runScaleOut, false],
+    ["cookie", runCookie, false],
+    ["refresh", runRefresh, false],
+    ["realistic-mix", runRealisticMix, false],
+    ["memory", runMemory, false],
+  ];
+  const reports: (ScenarioReport & { scenario: string })[] = [];
   try {
-    if (only === undefined || only === "me") {
-      const report = await runMe(options);
+    for (const [name, run, byDefault] of scenarios) {
+      if (only === undefined ? !byDefault : only !== name) continue;
+      const report = await run(options);
       print(report);
-      reports.push(report);
-    }
-    if (only === undefined || only === "login") {
-      const report = await runLogin(options);
-      print(report);
-      reports.push(report);
-    }
-    if (only === undefined || only === "pages") {
-      const report = await runPages(options);
-      print(report);
-      reports.push(report);
-    }
-    if (only === undefined || only === "middleware") {
-      const report = await runMiddleware(options);
-      print(report);
-      reports.push(report);
-    }
-    if (only === "openid-provider" || (only === undefined && options.portcullis)) {
-      const report = await runOpenIdProvider(options);
-      print(report);
-      reports.push(report);
-    }
-    // Needs PostgreSQL and Redis, so only when asked for.
-    if (only === "scale-out") {
-      const report = await runScaleOut(options);
-      print(report);
-      reports.push(report);
-    }
-    if (only === "cookie") {
-      const report = await runCookie(options);
-      print(report);
-      reports.push(report);
+      reports.push({ ...report, scenario: name });
     }
   } finally {
     killAllNow();
@@ -180,8 +176,14 @@ async function main(): Promise<number> {
         '(column "other CPU"); on 2 cores that skews the figures: rerun on a quiet machine.\n',
     );
   }
-  const missed = reports.flatMap((r) => r.checks).filter((c) => !c.pass).length;
-  return strict && missed > 0 ? 1 : 0;
+  if (!check) return 0;
+  const checks = reports.flatMap((r) => r.checks.map((c) => ({ scenario: r.scenario, ...c })));
+  process.stdout.write(`\n### Targets\n\n${checkTable(checks)}\n\n`);
+  const missed = checks.filter((c) => !c.pass).length;
+  process.stdout.write(
+    missed > 0 ? `${missed} of ${checks.length} targets missed\n` : `all ${checks.length} targets met\n`,
+  );
+  return missed > 0 ? 1 : 0;
 }
 
 main().then(

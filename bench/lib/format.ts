@@ -40,6 +40,14 @@ export interface TargetCheck {
   detail: string;
 }
 
+/** The `--check` summary: one row per target of every scenario run. */
+export function checkTable(checks: readonly (TargetCheck & { scenario: string })[]): string {
+  return table(
+    ["", "target", "measured", "scenario"],
+    checks.map((c) => [c.pass ? "PASS" : "MISS", c.label, c.detail, c.scenario]),
+  );
+}
+
 export function targetLine(check: TargetCheck): string {
   return `${check.pass ? "PASS" : "MISS"}  ${check.label}: ${check.detail}`;
 }

@@ -200,18 +200,19 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
     const shares = series.flatMap((s) => s.samples.map((x) => x.result.otherCpu));
 
     const checks: TargetCheck[] = [];
-    for (const [s, label] of [
-      [hot, ""],
-      [cold, " (every request a token-cache miss)"],
+    // With its cache of verified tokens Portcullis may beat the bare server; every request a miss, it must come close.
+    for (const [s, label, ofBare] of [
+      [hot, "", 0.7],
+      [cold, " (every request a token-cache miss)", 0.85],
     ] as const) {
       if (!s) continue;
       const own = seriesRps(s);
       checks.push(
         ratioCheck(
-          `Portcullis ≥ 70% of bare node:http${label}`,
+          `Portcullis ≥ ${ofBare * 100}% of bare node:http${label}`,
           ratios(own, bareRps),
           "≥",
-          0.7,
+          ofBare,
           `${rate(median(own))} vs ${rate(median(bareRps))} req/s`,
         ),
         ratioCheck(

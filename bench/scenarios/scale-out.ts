@@ -1,7 +1,5 @@
 // Scenario "scale-out": what PostgreSQL, Redis and several instances cost and give.
-//   (a) refresh-token rotations per second, one instance on SQLite vs one on PostgreSQL + Redis,
-//       from `connections` concurrent chains (each chain presents the token the previous rotation
-//       issued: every request is a transaction with a compare-and-swap);
+//   (refresh-token rotations on SQLite and on PostgreSQL + Redis: scenario "refresh")
 //   (b) GET /v1/me on three instances sharing PostgreSQL + Redis vs one, same total connections;
 //   (c) the revocation propagation delay: logout on A, then B polled until it refuses the token.
 // On a 2-core machine three instances share the cores with the load generator: (b) shows the
@@ -81,29 +79,6 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   });
 }
 
-/** Rotations per second from `chains` concurrent refresh chains over `seconds`. */
-async function rotationsPerSecond(baseUrl: string, chains: number, seconds: number): Promise<number> {
-  const creds = await registerUser(baseUrl, "refresh");
-  const starts = await Promise.all(Array.from({ length: chains }, () => loginTokens(baseUrl, creds)));
-  let rotations = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    starts.map(async ({ refreshToken }) => {
-      let token = refreshToken;
-      while (performance.now() < deadline) {
-        const response = await postJson(`${baseUrl}/v1/auth/refresh`, { refreshToken: token });
-        const body = (await response.json()) as { refreshToken?: string };
-        if (response.status !== 200 || body.refreshToken === undefined)
-          throw new Error(`POST /v1/auth/refresh answered ${response.status}`);
-        token = body.refreshToken;
-        rotations++;
-      }
-    }),
-  );
-  return rotations / ((performance.now() - started) / 1000);
-}
-
 async function meThroughput(targets: Target[], token: string, options: BenchOptions): Promise<number> {
   const each = Math.max(1, Math.round(options.connections / targets.length));
   const results = await Promise.all(
@@ -142,22 +117,10 @@ async function propagationDelays(a: Target, b: Target): Promise<number[]> {
 export async function runScaleOut(options: BenchOptions): Promise<ScenarioReport> {
   const rows: string[][] = [];
   const notes: string[] = [];
-  const rotation: Record<string, number[]> = { sqlite: [], postgres: [] };
   const me: Record<string, number[]> = { one: [], three: [] };
   let delays: number[] = [];
 
   for (let round = 0; round < options.rounds; round++) {
-    for (const store of ["sqlite", "postgres"] as const) {
-      const single = await deploy(options, store, 1);
-      try {
-        const target = single.instances[0] as Target;
-        rotation[store]?.push(
-          await rotationsPerSecond(target.baseUrl, options.connections, options.duration),
-        );
-      } finally {
-        await single.stop();
-      }
-    }
     for (const [label, count] of [
       ["one", 1],
       ["three", 3],
@@ -175,16 +138,8 @@ export async function runScaleOut(options: BenchOptions): Promise<ScenarioReport
     }
   }
 
-  const sqliteRate = median(rotation.sqlite ?? []);
-  const postgresRate = median(rotation.postgres ?? []);
   const oneRate = median(me.one ?? []);
   const threeRate = median(me.three ?? []);
-  rows.push(["refresh rotations/s, SQLite (1 instance)", rate(sqliteRate), "1.00×"]);
-  rows.push([
-    "refresh rotations/s, PostgreSQL + Redis (1 instance)",
-    rate(postgresRate),
-    times(postgresRate / sqliteRate),
-  ]);
   rows.push(["GET /v1/me req/s, 1 instance (PostgreSQL + Redis)", rate(oneRate), "1.00×"]);
   rows.push([
     "GET /v1/me req/s, 3 instances (PostgreSQL + Redis)",
@@ -202,7 +157,7 @@ export async function runScaleOut(options: BenchOptions): Promise<ScenarioReport
     table: table(["measurement", "rate", "ratio"], rows),
     checks: [],
     notes,
-    runs: options.rounds * 4,
+    runs: options.rounds * 2,
     disturbed: 0,
   };
 }

@@ -8,6 +8,8 @@
  * maximum age (so a withdrawn key stops being trusted).
  */
 import { type KeyObject, KeyObject as KeyObjects } from "node:crypto";
+// The `kid` format Portcullis issues; a published key with another is ignored.
+import { KID_PATTERN } from "@portcullis/token-verifier";
 import { createRemoteJWKSet, importJWK, type JWK } from "jose";
 import type { Algorithm, Clock, ErrorReporter } from "./types.js";
 
@@ -47,8 +49,6 @@ export interface RemoteKeySet {
   refreshIfStale(): void;
 }
 
-/** The `kid` format Portcullis issues; anything else is refused before any lookup. */
-export const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** RFC 7518 §3.3: at least 2048 bits (Portcullis itself makes 3072). */
 const MIN_RSA_BITS = 2048;
 

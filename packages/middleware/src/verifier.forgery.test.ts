@@ -1,11 +1,12 @@
 /**
  * Invariant: the middleware accepts exactly the access tokens Portcullis would — signed by a key
  * of the JWKS with the algorithm that key is bound to, typed `at+jwt`, for our issuer and
- * audience, unexpired, with every claim Portcullis puts there — and refuses every forgery of
- * RFC 8725 and security.md §2.1 (`none`, algorithm confusion, header-supplied keys, zero ECDSA
- * signatures, non-canonical encodings), whether verified or answered from its cache. `jose` is the
- * oracle: each token the middleware accepts, jose accepts too, and each standard refusal is
- * jose's as well.
+ * audience, unexpired, with every claim Portcullis puts there, naming no member twice — and
+ * refuses every forgery of RFC 8725 and security.md §2.1, whether verified or answered from its
+ * cache. Each forgery class is tested once against the shared check, in
+ * `@portcullis/token-verifier`; this suite proves the middleware runs it, end to end through a
+ * JWKS fetched over HTTP, with `jose` as the oracle: each token the middleware accepts, jose
+ * accepts too, and each standard refusal is jose's as well.
  */
 import { constants, createHmac, sign } from "node:crypto";
 import { createLocalJWKSet, jwtVerify } from "jose";
@@ -93,6 +94,8 @@ describe("tokens Portcullis would issue", () => {
         authTime: Math.floor(NOW / 1000),
       });
       expect(Object.isFrozen(result.auth) && Object.isFrozen(result.auth.roles)).toBe(true);
+      // The claims carry no prototype, so a polluted Object.prototype cannot lend them a claim.
+      expect(Object.isFrozen(result.auth.claims) && Object.getPrototypeOf(result.auth.claims)).toBe(null);
       expect(await joseAccepts(token)).toBe(true);
     },
   );
@@ -211,14 +214,20 @@ describe("refusals stricter than jose", () => {
       es256Signer(keys.ES256.privateKey),
     );
 
+  /** The JSON text of `object` with `extra` members appended verbatim, names possibly repeated. */
+  const withMembers = (object: Record<string, unknown>, extra: string) =>
+    Buffer.from(`${JSON.stringify(object).slice(0, -1)},${extra}}`).toString("base64url");
+  const signed = (header: string, payload: string) => {
+    const input = `${header}.${payload}`;
+    return `${input}.${es256Signer(keys.ES256.privateKey)(Buffer.from(input, "latin1")).toString("base64url")}`;
+  };
+  const header = () => ({ alg: "ES256", typ: "at+jwt", kid: keys.ES256.kid });
+  const encoded = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
   const cases: Array<[string, () => Promise<string> | string, string]> = [
     // RFC 8725 §3.10 / §2.9: the token never chooses (or makes us fetch) its key.
     ["a jwk header", () => es({ jwk: keys.ES256.jwk }), "header"],
-    ["a jku header", () => es({ jku: "https://evil.test/jwks.json" }), "header"],
-    ["an x5u header", () => es({ x5u: "https://evil.test/cert.pem" }), "header"],
-    ["an x5c header", () => es({ x5c: ["MIIB"] }), "header"],
     ["a kid that is a path", () => es({ kid: "../../../dev/null" }), "header"],
-    ["no kid", () => es({ kid: undefined }), "header"],
     [
       "an RS256 token naming the ES256 key",
       () =>
@@ -227,51 +236,39 @@ describe("refusals stricter than jose", () => {
         ),
       "algorithm",
     ],
-    // CVE-2022-21449 class: r = s = 0 and the DER form of it.
+    // CVE-2022-21449 class.
     [
       "an all-zero ES256 signature",
       () => `${es({}).split(".").slice(0, 2).join(".")}.${Buffer.alloc(64).toString("base64url")}`,
       "signature",
     ],
-    [
-      "a DER-encoded zero signature",
-      () => `${es({}).split(".").slice(0, 2).join(".")}.MAYCAQACAQA`,
-      "signature",
-    ],
     ["no sid (not a session's token)", () => es({}, accessClaims(NOW, { sid: undefined })), "claims"],
-    ["no jti", () => es({}, accessClaims(NOW, { jti: undefined })), "claims"],
-    ["roles that are not strings", () => es({}, accessClaims(NOW, { roles: "admin" })), "claims"],
-    ["a numeric scope", () => es({}, accessClaims(NOW, { scope: 1 })), "claims"],
-    ["issued two minutes in the future", () => es({}, accessClaims(NOW + 120_000)), "not_yet_valid"],
     [
       "a non-canonical base64url signature",
       () => `${es({}).slice(0, -1)}${nonCanonicalLast(es({}))}`,
       "malformed",
     ],
-    ["padding in a segment", () => `${es({})}=`, "malformed"],
+    // RFC 7515 §5.2 / RFC 7519 §4: JSON.parse keeps the last of two members, another parser the first.
     [
-      "a header with a byte-order mark",
-      () =>
-        `${Buffer.from(`\uFEFF${JSON.stringify({ alg: "ES256", typ: "at+jwt", kid: keys.ES256.kid })}`).toString("base64url")}.${es({}).split(".")[1]}.AAAA`,
+      "a claim set naming sub twice, though signed",
+      () => signed(encoded(header()), withMembers(accessClaims(NOW), '"sub":"admin"')),
       "malformed",
     ],
-    ["a JWE-shaped token", () => `${es({})}.AAAA.BBBB`, "malformed"],
+    [
+      "a claim set naming roles twice, spelt with an escape",
+      () => signed(encoded(header()), withMembers(accessClaims(NOW), '"r\\u006fles":["admin"]')),
+      "malformed",
+    ],
+    [
+      "a header naming alg twice, though signed",
+      () => signed(withMembers(header(), '"alg":"ES256"'), encoded(accessClaims(NOW))),
+      "malformed",
+    ],
     ["a 9 KiB token", () => `${es({})}${"A".repeat(9 * 1024)}`, "malformed"],
   ];
 
   it.each(cases)("refuses %s", async (_name, make, reason) => {
     expect(await verdict(await make())).toEqual({ ok: false, code: "invalid_token", reason });
-  });
-
-  it("reads claims only from own properties, even with Object.prototype polluted", async () => {
-    const token = es({}, accessClaims(NOW, { sid: undefined }));
-    const proto = Object.prototype as Record<string, unknown>;
-    proto.sid = "polluted";
-    try {
-      expect(await verdict(token)).toMatchObject({ ok: false, reason: "claims" });
-    } finally {
-      delete proto.sid;
-    }
   });
 });
 

@@ -2,27 +2,27 @@
  * Local verification of Portcullis access tokens: JWTs in the RFC 9068 profile (`typ: at+jwt`),
  * JWS compact serialisations (RFC 7515) checked with node:crypto and `KeyObject`s opened once
  * from the JWKS (2–3× faster than WebCrypto; `jose` fetches the JWKS and is the oracle in the
- * tests). As strict as Portcullis itself (RFC 8725):
- *
- * - the key named by `kid` decides the algorithm, which must also be in `algorithms`; `none`
- *   never is; header-supplied key material (`jku`, `x5u`, `jwk`, `x5c`) and `crit` are refused;
- * - `typ` must be `at+jwt`; `iss` and `aud` must be ours; `exp`, `nbf` and `iat` are checked;
- *   `sub`, `sid`, `jti`, `roles`, `amr` and `auth_time` must be present and well-typed;
- * - only canonical base64url and valid UTF-8 JSON objects are read; own properties only.
+ * tests). The check is Portcullis's own, from `@portcullis/token-verifier` (bundled into this
+ * package at build): RFC 8725 rules, `typ`, issuer, audience, times, every claim Portcullis puts
+ * there, canonical encodings, no member named twice. A sender-constrained token (`cnf`) is
+ * refused: this verifier cannot check a proof of possession.
  *
  * Verified tokens are cached (keyed by the exact token string, bounded in number and by `exp`),
  * so a token seen again costs a map lookup; revocation, when a listener is given, is checked on
  * every request, cached or not.
  */
-import { constants, verify } from "node:crypto";
-import { createRemoteKeySet, KID_PATTERN, type RemoteKeySet, type VerificationKey } from "./jwks.js";
+import {
+  createAccessTokenCheck,
+  createVerifiedTokenCache,
+  MAX_TOKEN_LENGTH,
+} from "@portcullis/token-verifier";
+import { createRemoteKeySet, type RemoteKeySet } from "./jwks.js";
 import { isHttpUrl, type RevocationListener } from "./revocation.js";
 import {
   type AccessTokenClaims,
   ALGORITHMS,
   type Algorithm,
   type Clock,
-  deepFreeze,
   type ErrorReporter,
   parseScope,
   systemClock,
@@ -97,21 +97,26 @@ interface CachedToken {
   expMs: number;
 }
 
-/** RFC 9068 §4: the only `typ` values a resource server accepts (case-insensitive, RFC 7515 §4.1.9). */
-const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(["at+jwt", "application/at+jwt"]);
-/** RFC 8725 §3.10 / §2.9 and RFC 7515 §4.1.11: no key material from the token, no unknown extensions. */
-const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit"] as const;
-const MAX_TOKEN_LENGTH = 8 * 1024;
-// Disjoint character classes around literal dots: linear time on any input.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const NBF_LEEWAY_MS = 5_000;
-const IAT_LEEWAY_MS = 60_000;
-const ES256_SIGNATURE_BYTES = 64;
-const ED25519_SIGNATURE_BYTES = 64;
-// RFC 8725 §3.7: UTF-8 only; `fatal` refuses invalid sequences, `ignoreBOM` keeps a BOM so JSON.parse refuses it.
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-const invalid = (reason: TokenFailure): VerifyResult => ({ ok: false, code: "invalid_token", reason });
+/** One frozen result per reason: a refusal allocates nothing. */
+const INVALID = Object.fromEntries(
+  (
+    [
+      "malformed",
+      "algorithm",
+      "type",
+      "header",
+      "unknown_key",
+      "signature",
+      "claims",
+      "issuer",
+      "audience",
+      "expired",
+      "not_yet_valid",
+      "revoked",
+      "bound",
+    ] as const
+  ).map((reason) => [reason, Object.freeze({ ok: false, code: "invalid_token", reason })]),
+) as { readonly [R in TokenFailure]: VerifyResult };
 const KEYS_UNAVAILABLE: VerifyResult = { ok: false, code: "service_unavailable", reason: "keys_unavailable" };
 const REVOCATION_UNAVAILABLE: VerifyResult = {
   ok: false,
@@ -134,7 +139,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const { issuer, audience, revocations } = options;
   const clock = options.clock ?? systemClock;
   const algorithms = options.algorithms ?? (["ES256"] as const);
-  const allowed: ReadonlySet<string> = new Set(algorithms);
   const cacheSize = options.cacheSize ?? 10_000;
   const expLeewayMs = (options.clockToleranceSeconds ?? 0) * 1000;
   const keys: RemoteKeySet = createRemoteKeySet({
@@ -146,7 +150,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     clock,
     onError: options.onError ?? (() => {}),
   });
-  const cache = new Map<string, CachedToken>();
+  const check = createAccessTokenCheck({
+    issuer,
+    audience,
+    algorithms,
+    findKey: (kid) => keys.get(kid),
+    confirmation: "refuse",
+    expLeewayMs,
+  });
+  const cache = createVerifiedTokenCache<CachedToken>(cacheSize);
   let cacheVersion = keys.version;
   // The first requests wait (once, bounded) for the listener's first catch-up.
   let revocationsReady = revocations === undefined;
@@ -162,7 +174,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       case "ok":
         return { ok: true, auth };
       case "revoked":
-        return invalid("revoked");
+        return INVALID.revoked;
       case "unavailable":
         return REVOCATION_UNAVAILABLE;
     }
@@ -173,7 +185,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
    * fetched, or the revocation listener is not ready yet.
    */
   function verifyLocally(token: string): VerifyResult | undefined {
-    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return invalid("malformed");
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return INVALID.malformed;
     // A withdrawn key may have verified a cached token.
     if (keys.version !== cacheVersion) {
       cache.clear();
@@ -184,81 +196,26 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (cached !== undefined) {
       if (cached.expMs + expLeewayMs > now) return checkRevocation(cached.auth);
       cache.delete(token);
-      return invalid("expired");
+      return INVALID.expired;
     }
 
-    if (!COMPACT_JWS.test(token)) return invalid("malformed");
-    const firstDot = token.indexOf(".");
-    const secondDot = token.indexOf(".", firstDot + 1);
-    const header = decodeJsonObject(token.slice(0, firstDot));
-    if (header === null) return invalid("malformed");
-
-    // RFC 8725 §3.1–3.2: an allow-list of algorithms, without `none`.
-    const alg = own(header, "alg");
-    if (typeof alg !== "string" || !allowed.has(alg)) return invalid("algorithm");
-    const typ = own(header, "typ");
-    if (typeof typ !== "string" || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) return invalid("type");
-    for (const name of FORBIDDEN_HEADERS) if (Object.hasOwn(header, name)) return invalid("header");
-    // RFC 8725 §3.10: `kid` is attacker input; only a plain identifier is looked up.
-    const kid = own(header, "kid");
-    if (typeof kid !== "string" || !KID_PATTERN.test(kid)) return invalid("header");
-    const entry = keys.get(kid);
-    if (entry === undefined) return undefined;
-    // The key's algorithm, not the token's claim, decides: this is what stops algorithm confusion.
-    if (entry.alg !== alg) return invalid("algorithm");
-
-    const signature = decodeBase64Url(token.slice(secondDot + 1));
-    if (signature === null) return invalid("malformed");
-    if (!verifySignature(entry, Buffer.from(token.slice(0, secondDot), "latin1"), signature))
-      return invalid("signature");
-
-    const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot));
-    if (payload === null) return invalid("malformed");
-    const claims = readClaims(payload);
-    if (typeof claims === "string") return invalid(claims);
-    if (claims.exp * 1000 + expLeewayMs <= now) return invalid("expired");
-    if (claims.iat * 1000 > now + IAT_LEEWAY_MS) return invalid("not_yet_valid");
-    if (claims.nbf !== undefined && claims.nbf * 1000 > now + NBF_LEEWAY_MS) return invalid("not_yet_valid");
-
-    const auth: TokenAuth = deepFreeze({
+    const result = check(token, now);
+    if (!result.ok) return result.reason === "unknown_key" ? undefined : INVALID[result.reason];
+    // A prototype-less frozen copy: the claims object handed to applications has no inherited surprises.
+    const claims = freezeClaims(result.claims);
+    const auth: TokenAuth = Object.freeze({
       via: "token",
       userId: claims.sub,
       sessionId: claims.sid,
       roles: claims.roles,
-      scopes: parseScope(claims.scope),
+      scopes: Object.freeze(parseScope(claims.scope)),
       amr: claims.amr,
       authTime: claims.auth_time,
       claims,
     });
     // Tokens with `nbf` are not cached (Portcullis issues none), so every time check re-runs on a hit.
-    if (cacheSize > 0 && claims.nbf === undefined) {
-      if (cache.size >= cacheSize) {
-        const oldest = cache.keys().next();
-        if (oldest.done !== true) cache.delete(oldest.value);
-      }
-      cache.set(token, { auth, expMs: claims.exp * 1000 });
-    }
+    if (claims.nbf === undefined) cache.set(token, { auth, expMs: claims.exp * 1000 });
     return checkRevocation(auth);
-  }
-
-  /** Everything but the signature is the token's word; check the claims Portcullis guarantees. */
-  function readClaims(payload: Record<string, unknown>): AccessTokenClaims | TokenFailure {
-    // RFC 8725 §3.8–3.9, RFC 9068 §4: our issuer, our audience.
-    if (own(payload, "iss") !== issuer) return "issuer";
-    const aud = own(payload, "aud");
-    if (aud !== audience && !(isStringArray(aud) && aud.includes(audience))) return "audience";
-    for (const name of ["sub", "sid", "jti"]) if (!isNonEmptyString(own(payload, name))) return "claims";
-    for (const name of ["exp", "iat", "auth_time"]) if (!isFiniteNumber(own(payload, name))) return "claims";
-    if (!isStringArray(own(payload, "roles")) || !isStringArray(own(payload, "amr"))) return "claims";
-    const scope = own(payload, "scope");
-    if (scope !== undefined && typeof scope !== "string") return "claims";
-    const nbf = own(payload, "nbf");
-    if (nbf !== undefined && !isFiniteNumber(nbf)) return "claims";
-    // A sender-constrained token is worthless to a thief only if the proof is checked; as a
-    // bearer token it would be accepted from anyone, so it is refused.
-    if (own(payload, "cnf") !== undefined) return "bound";
-    // A prototype-less copy: the claims object handed to applications has no inherited surprises.
-    return Object.assign(Object.create(null) as object, payload) as AccessTokenClaims;
   }
 
   function verifyNow(token: string): VerifyResult | undefined {
@@ -267,8 +224,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (result !== undefined) keys.refreshIfStale();
       return result;
     } catch {
-      // node:crypto may throw on odd inputs; for the caller it is one more invalid token.
-      return invalid("malformed");
+      // The check never throws; a revocation listener or key set might. One more invalid token.
+      return INVALID.malformed;
     }
   }
 
@@ -279,7 +236,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     // An unknown `kid` (a rotation) or no keys yet: fetch the JWKS, at most once per cooldown.
     await keys.refresh();
     if (!keys.loaded) return KEYS_UNAVAILABLE;
-    return verifyNow(token) ?? invalid("unknown_key");
+    return verifyNow(token) ?? INVALID.unknown_key;
   }
 
   return {
@@ -296,67 +253,29 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-/** Dispatches on the algorithm bound to the key, and checks its type again. */
-function verifySignature(entry: VerificationKey, data: Buffer, signature: Buffer): boolean {
-  const { key } = entry;
-  if (key.type !== "public") return false;
-  switch (entry.alg) {
-    case "ES256":
-      // RFC 7518 §3.4: exactly R ‖ S; r = 0 or s = 0 is never valid (the CVE-2022-21449 class).
-      if (signature.length !== ES256_SIGNATURE_BYTES) return false;
-      if (isZero(signature.subarray(0, 32)) || isZero(signature.subarray(32))) return false;
-      return verify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
-    case "RS256":
-      return verify("sha256", data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
-    case "EdDSA":
-      if (signature.length !== ED25519_SIGNATURE_BYTES) return false;
-      return verify(null, data, key, signature);
-  }
-}
-
-function isZero(bytes: Buffer): boolean {
-  for (const byte of bytes) if (byte !== 0) return false;
-  return true;
-}
-
 /**
- * Strict base64url (RFC 7515 §2): Node's decoder ignores stray characters and non-zero trailing
- * bits, so several strings decode to one value; only the canonical one is accepted (RFC 8725 §2.6).
+ * Claims as handed to applications: prototype-less (no inherited surprises) and deeply frozen.
+ * The object is the one the check parsed, so it is ours to change; `setPrototypeOf` keeps it a
+ * fast object, where a copy into `Object.create(null)` would be a slower dictionary.
  */
-function decodeBase64Url(segment: string): Buffer | null {
-  const bytes = Buffer.from(segment, "base64url");
-  return bytes.toString("base64url") === segment ? bytes : null;
+function freezeClaims(checked: Readonly<Record<string, unknown>>): AccessTokenClaims {
+  Object.setPrototypeOf(checked, null);
+  return freezeJson(checked) as AccessTokenClaims;
 }
 
-function decodeJsonObject(segment: string): Record<string, unknown> | null {
-  const bytes = decodeBase64Url(segment);
-  if (bytes === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8.decode(bytes));
-  } catch {
-    return null;
+/** Freezes a parsed JSON value: only objects and arrays need it. */
+function freezeJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === "object") freezeJson(item);
+  } else {
+    for (const name of Object.keys(value)) freezeJson((value as Record<string, unknown>)[name]);
   }
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
-}
-
-/** Own properties only: a polluted `Object.prototype` must not supply a claim or header. */
-function own(object: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(object, name) ? object[name] : undefined;
+  return Object.freeze(value);
 }
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value.length > 0;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
 function checkOptions(options: TokenVerifierOptions): string[] {

@@ -6,6 +6,10 @@
  * TypeScript compiler, so static, type-only, re-exported, dynamic and `require` imports all count
  * while comments and strings do not. Tests beside the code (`*.test.ts`, `*.test-support.ts`)
  * are not domain code and are not checked.
+ *
+ * The composition root is imported, never importing back: `src/app.ts` and the feature modules
+ * of `src/features/` wire the layers together, so no file of the layers they wire (domain, store,
+ * http, mail, ui, config, webhooks, oauth-client) imports them.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -139,18 +143,33 @@ export function findBoundaryViolations(file: string, text: string): Violation[] 
   return violations;
 }
 
-function domainSourceFiles(folder: string): string[] {
+function sourceFiles(folder: string, extension = /\.ts$/): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) return domainSourceFiles(path);
-    const isTest = /\.test(-support)?\.ts$/.test(entry.name);
-    return entry.isFile() && entry.name.endsWith(".ts") && !isTest ? [path] : [];
+    if (entry.isDirectory()) return sourceFiles(path, extension);
+    const isTest = /\.test(-support)?\.tsx?$/.test(entry.name);
+    return entry.isFile() && extension.test(entry.name) && !isTest ? [path] : [];
   });
+}
+
+const COMPOSITION_ROOT = [join(SRC, "app.ts"), join(SRC, "features")];
+const COMPOSED_LAYERS = ["domain", "store", "http", "mail", "ui", "config", "webhooks", "oauth-client"];
+
+/** The relative imports of one source file that reach `src/app.ts` or `src/features/`. */
+export function findCompositionRootImports(file: string, text: string): string[] {
+  const { importedFiles } = ts.preProcessFile(text, true, true);
+  return importedFiles
+    .map((imported) => imported.fileName)
+    .filter((specifier) => {
+      if (!specifier.startsWith(".")) return false;
+      const target = resolve(dirname(file), specifier).replace(/\.js$/, ".ts");
+      return COMPOSITION_ROOT.some((root) => target === root || target.startsWith(root + sep));
+    });
 }
 
 describe("architecture › the domain boundary", () => {
   it("holds for every source file under src/domain", () => {
-    const files = domainSourceFiles(DOMAIN);
+    const files = sourceFiles(DOMAIN);
     // Guards against a moved folder turning this into a check of nothing.
     expect(files.length).toBeGreaterThan(10);
 
@@ -225,6 +244,40 @@ describe("architecture › the boundary check itself", () => {
   it("names the file and line of each violation", () => {
     expect(findBoundaryViolations(file, '\n\nimport Fastify from "fastify";')).toEqual([
       { file, line: 3, problem: 'imports "fastify"' },
+    ]);
+  });
+});
+
+describe("architecture › the composition root", () => {
+  it("is imported by no file of the layers it wires", () => {
+    const files = COMPOSED_LAYERS.flatMap((layer) => sourceFiles(join(SRC, layer), /\.tsx?$/));
+    expect(files.length).toBeGreaterThan(100);
+
+    const report = files.flatMap((file) =>
+      findCompositionRootImports(file, readFileSync(file, "utf8")).map(
+        (specifier) => `${relative(SRC, file)} imports "${specifier}"`,
+      ),
+    );
+    expect(
+      report,
+      `only entry points and features may import the composition root:\n${report.join("\n")}`,
+    ).toEqual([]);
+  });
+
+  it("recognises an import of app.ts or of a feature module, and nothing else", () => {
+    const file = join(SRC, "http", "routes", "example", "example-routes.ts");
+    const source = [
+      'import type { ResolvedConfig } from "../../../app.js";',
+      'export { createAccounts } from "../../../features/accounts-feature.js";',
+      'const lazy = await import("../../../features/feature-host.js");',
+      'import { sessionsRoutes } from "../sessions/sessions-routes.js";',
+      'import { createApp } from "../../../application.js";',
+      'import Fastify from "fastify";',
+    ].join("\n");
+    expect(findCompositionRootImports(file, source)).toEqual([
+      "../../../app.js",
+      "../../../features/accounts-feature.js",
+      "../../../features/feature-host.js",
     ]);
   });
 });

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `portcullis` command line (`npm run cli -- …`), configured by the same environment as
- * the server: `users create`, `users import`, `users export`, `users list|show|disable|enable|delete|set-roles|revoke-sessions`,
- * `keys rotate`, `audit verify`, `migrate`, `config show|schema|docs`, `doctor`. It reads
+ * The `portcullis` command line (`npm run cli -- …`, `npx portcullis …` where the package is
+ * installed), configured by the same environment as the server: `start` (the server itself, as
+ * `npm start` runs it), `users create`, `users import`, `users export`,
+ * `users list|show|disable|enable|delete|set-roles|revoke-sessions`, `keys rotate`, `audit verify`,
+ * `migrate`, `backup`, `restore`, `config show|schema|docs`, `doctor`. It reads
  * `portcullis.config.json` under the environment, as the server does (config/config-file.ts).
  * `docs/cli.md` has every command with an example.
  */
@@ -12,7 +14,9 @@ import { ConfigError, loadConfig } from "../config/config.js";
 import { renderConfigurationDoc } from "../config/config-docs.js";
 import { findConfigFile } from "../config/config-file.js";
 import { ensureSecret } from "../config/development-secret.js";
+import { runServer } from "../run-server.js";
 import { openSqlDatabase, type SqlDatabase } from "../store/sql/database.js";
+import { registerBackupCommands } from "./backup-command.js";
 import { registerClientsCommand } from "./clients-command.js";
 import { registerConfigCommand } from "./config-command.js";
 import { registerDoctorCommand } from "./doctor-command.js";
@@ -152,6 +156,14 @@ program
     });
   });
 
+program
+  .command("start")
+  .description("start the server (what `npm start` runs); SIGTERM or SIGINT stops it cleanly")
+  .action(async () => {
+    await runServer();
+  });
+
+registerBackupCommands(program);
 registerConfigCommand(configCommand);
 registerDoctorCommand(program);
 registerClientsCommand(program, withServices);

@@ -1,4 +1,4 @@
-/** Renders the configuration table of `docs/configuration.md` (and the README) from the schema itself. */
+/** Renders `docs/configuration.md`, the reference of every setting, from the schema itself. */
 import type { TSchema } from "@sinclair/typebox";
 import { ConfigSchema, OAuthProviderConfigSchema } from "./config-schema.js";
 
@@ -32,5 +32,7 @@ This file is generated from \`packages/server/src/config/config-schema.ts\`
 (\`npm run cli -- config docs > docs/configuration.md\`); a test keeps it in step.
 
 ${renderConfigurationTable()}
+
+Durations are \`<n>s|m|h|d\`; rate limits \`<failures or requests>/<window>\` or \`off\`.
 `;
 }

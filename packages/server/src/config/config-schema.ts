@@ -1,6 +1,6 @@
 /**
  * The one configuration schema. Each property is an environment variable: its TypeBox type
- * validates the raw value, its `default` and `description` feed the README table and
+ * validates the raw value, its `default` and `description` feed the table of
  * `docs/configuration.md` (see `config-docs.ts`). `resolveConfig` turns the validated raw values
  * into the typed, frozen `Config` the rest of the server reads.
  */
@@ -187,7 +187,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-changed`, `email-change-attempt`, `identity-linked`, `identities-unlinked`, `account-deleted`, `webhook-disabled`; `{{placeholders}}` as in the README. Checked at start.",
+        "A folder of mail templates that override the built-in ones part by part: `password-reset.subject.txt`, `password-reset.txt`, `password-reset.html`, and likewise `email-verification`, `password-changed`, `new-sign-in`, `registration-attempt`, `mfa-reset`, `email-change`, `email-change-notice`, `email-changed`, `email-change-attempt`, `identity-linked`, `identities-unlinked`, `account-deleted`, `webhook-disabled`; `{{placeholders}}` as in docs/accounts.md. Checked at start.",
     }),
   ),
   PORTCULLIS_REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal("false"), Type.Literal("true")], {
@@ -237,6 +237,13 @@ export const ConfigSchema = Type.Object({
     maximum: 10_000,
     default: 64,
     description: "Password hashes allowed to wait; beyond that logins answer 503 with `Retry-After`.",
+  }),
+  PORTCULLIS_CACHE_ENTRIES: Type.Integer({
+    minimum: 1,
+    maximum: 10_000_000,
+    default: 10_000,
+    description:
+      "Entries each in-process cache keeps at most: verified access tokens, cookie sessions and users, each cache its own limit (the oldest entry goes first). An entry costs roughly 1 KiB, so the default bounds the three to some 30 MiB; a larger value saves signature checks and store reads when more distinct tokens, sessions or users are active within a few seconds (users and cookie sessions are kept 5 s, tokens until they expire).",
   }),
   PORTCULLIS_ROLES: Type.Optional(
     Type.String({
@@ -301,7 +308,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "Folder of page overrides: `custom.css` (loaded after the built-in styles) and `messages/<locale>.json` (replaces single messages, nested as in the catalogue).",
+        "Folder of page overrides: `custom.css` (loaded after the built-in styles), `messages/<locale>.json` (replaces single messages, nested as in the catalogue) and `templates/header.html` / `templates/footer.html` (static markup for the frame of every page; no scripts, forms or inline styles).",
     }),
   ),
   PORTCULLIS_LOG_LEVEL: Type.Union(

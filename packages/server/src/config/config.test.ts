@@ -48,6 +48,7 @@ describe("loadConfig › defaults", () => {
       trustProxy: false,
       hashConcurrency: undefined,
       hashQueue: 64,
+      cacheEntries: 10_000,
       roles: ["user", "admin"],
       roleScopes: { user: ["events:read"], admin: ["admin:read", "admin:write"] },
       apiScopes: [],
@@ -102,6 +103,12 @@ describe("loadConfig › defaults", () => {
       PORTCULLIS_AUDIENCE: "api://orders",
     });
     expect(config.audience).toBe("api://orders");
+  });
+
+  it("bounds every in-process cache by PORTCULLIS_CACHE_ENTRIES and refuses an unbounded one", () => {
+    expect(loadConfig({ PORTCULLIS_CACHE_ENTRIES: "250000" }).cacheEntries).toBe(250_000);
+    expect(refusal({ PORTCULLIS_CACHE_ENTRIES: "0" }).message).toContain("PORTCULLIS_CACHE_ENTRIES");
+    expect(refusal({ PORTCULLIS_CACHE_ENTRIES: "100000000" }).message).toContain("PORTCULLIS_CACHE_ENTRIES");
   });
 
   it("turns on secure cookies for an https public URL only", () => {

@@ -40,16 +40,36 @@ export interface UserStore {
   listUsersDisabledSince(since: number): Promise<{ id: string; disabledAt: number }[]>;
 }
 
+/** The refresh token a rotation issues in place of the presented one. */
+export interface SuccessorRefreshToken {
+  id: string;
+  tokenHash: string;
+}
+
+/** A rotation that happened: the session (last seen at the rotation) and its user. */
+export interface RotatedRefreshToken {
+  session: Session;
+  user: User;
+}
+
 export interface SessionStore {
+  /**
+   * The refresh hot path, atomically: marks the unrotated, unexpired token `presentedHash` rotated
+   * (compare-and-swap: of concurrent callers exactly one gets a result), if its session is live and
+   * its user enabled; inserts `successor` for the same session and lifetime; touches the session.
+   * Undefined when nothing matched: the caller finds out why (unknown, reused, ended) apart.
+   */
+  rotateLiveRefreshToken(
+    presentedHash: string,
+    successor: SuccessorRefreshToken,
+    at: number,
+  ): Promise<RotatedRefreshToken | undefined>;
   insertSession(session: Session): Promise<void>;
   findSessionById(id: string): Promise<Session | undefined>;
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
   findRefreshTokenByHash(
     tokenHash: string,
   ): Promise<{ token: RefreshTokenRecord; session: Session } | undefined>;
-  /** Compare-and-swap: true only for the one caller that marked a live token rotated. */
-  markRefreshTokenRotated(id: string, at: number): Promise<boolean>;
-  touchSession(id: string, at: number): Promise<void>;
   /** True when this call revoked it (it was live). */
   revokeSession(id: string, at: number, reason: SessionRevocationReason): Promise<boolean>;
   /** Revokes every live session of the user but `exceptSessionId`; returns the ids it revoked. */

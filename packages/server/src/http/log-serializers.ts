@@ -3,7 +3,7 @@
  * raw URL, query string included; credentials never belong in a URL (ASVS 14.2.1) and are never
  * read from one, but a client may still send them there, so the values of secret-looking
  * parameters, and anything shaped like a token or an API key, are replaced before the line is
- * written (ASVS 16.2.5). Headers and bodies are not logged at all; `LOG_REDACTIONS` in app.ts
+ * written (ASVS 16.2.5). Headers and bodies are not logged at all; `LOG_REDACTIONS` in server-instance.ts
  * covers them should anything log them explicitly.
  */
 import type { FastifyRequest } from "fastify";

@@ -1,6 +1,6 @@
 /**
- * Wiring of mail, account recovery and email change, called by the composition root
- * (`createServices` in app.ts): the templates, the delivery chain (SMTP, outbox folder, log), the
+ * Wiring of mail, account recovery and email change, called by the accounts feature
+ * (`features/accounts-feature.ts`): the templates, the delivery chain (SMTP, outbox folder, log), the
  * per-address limiter, the domain services that queue mail, and the outbox worker that delivers
  * it. Kept apart so the root stays readable; it makes no decisions of its own beyond what the
  * configuration says.

@@ -4,7 +4,7 @@
  * it), the pruning timer, and what the pages and routes are given. Off when the signing
  * algorithm is HS256 (a client could not verify an ID token without the secret).
  */
-import type { ResolvedConfig } from "../app.js";
+
 import type { Clock } from "../domain/clock.js";
 import type { EphemeralStore } from "../domain/ephemeral/ephemeral-store.js";
 import type { FindClientById } from "../domain/oauth-clients/oauth-client.js";
@@ -14,6 +14,7 @@ import type { SessionService } from "../domain/sessions/session-service.js";
 import { createAccessTokenVerifier } from "../domain/tokens/access-token.js";
 import type { KeyRing } from "../domain/tokens/key-ring.js";
 import type { User } from "../domain/users/user.js";
+import type { ResolvedConfig } from "../features/feature-context.js";
 import { createBackchannelLogoutRepository } from "../store/sql/backchannel-logout-repository.js";
 import type { SqlDatabase } from "../store/sql/database.js";
 import {
@@ -111,6 +112,7 @@ export function startProviderFeature(deps: ProviderFeatureDeps): ProviderFeature
       audience,
       algorithms: [config.signingAlgorithm],
       clock,
+      cacheSize: config.cacheEntries,
     }),
   );
   const jwtTokenRequests = createJwtTokenRequests({

@@ -1,5 +1,5 @@
 /**
- * Wiring of webhooks, called by the composition root (`createServices` in app.ts) in two steps:
+ * Wiring of webhooks, called by the webhooks feature (`features/webhooks-feature.ts`) in two steps:
  * `createWebhookOutbox` before anything uses the persistence (it wraps it, so every audit event
  * queues its deliveries), and `createWebhookServices` once mail exists (the worker mails the
  * administrators when it turns an endpoint off). It makes no decisions beyond the configuration.

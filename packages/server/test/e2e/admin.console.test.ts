@@ -77,6 +77,13 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
     await click(page, "Disable", /notice=disabled/);
     await expect(page.getByRole("status").first().textContent()).resolves.toContain("disabled");
     await expect(page.getByRole("button", { name: "Enable", exact: true }).count()).resolves.toBe(1);
+    // The user's page lists the act among their events, with the administrator who did it.
+    const disabledRow = page
+      .getByRole("region", { name: "Recent events" })
+      .getByRole("row")
+      .filter({ hasText: "Account disabled" });
+    await expect(disabledRow.count()).resolves.toBe(1);
+    await expect(disabledRow.textContent()).resolves.toContain(admin.email);
 
     await userBrowser.page.reload();
     await userBrowser.page.waitForURL(/\/login\?redirectTo=%2Fadmin$/);
@@ -163,7 +170,7 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
   });
 
   it("changes roles with checkboxes: a new admin opens the console; losing the role signs them out", async () => {
-    const { page } = await adminBrowser();
+    const { admin, page } = await adminBrowser();
     const user = await createAccount();
     await openUser(page, user.email);
     await page.getByRole("checkbox", { name: "admin", exact: true }).check();
@@ -181,10 +188,19 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
     await click(page, "Save roles", /notice=rolesSaved/);
     await userBrowser.page.reload();
     await userBrowser.page.waitForURL(/\/login\?redirectTo=%2Fadmin$/);
+    const changed = await pages.t.services.auditLog.listEvents({
+      userId: user.id,
+      type: "user.roles_changed",
+      limit: 5,
+    });
+    expect(changed.ok && changed.events.map((event) => [event.actorId, event.details.to])).toEqual([
+      [admin.id, "user"],
+      [admin.id, "user admin"],
+    ]);
   });
 
   it("creates a user with the form, saying a weak password and a taken address in words", async () => {
-    const { page } = await adminBrowser();
+    const { admin, page } = await adminBrowser();
     const taken = await createAccount();
     await page.getByRole("link", { name: "Users", exact: true }).click();
     await page.waitForURL(/\/admin\/users$/);
@@ -212,6 +228,15 @@ describe.runIf(browserSuitesEnabled)("admin console", () => {
     await page.waitForURL(/\/admin\/users\/[^/?]+\?notice=created$/);
     await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(email);
     await expect(page.getByText("Grace Console").count()).resolves.toBe(1);
+    // Audited as the admin API's acts are: the administrator is the actor.
+    const createdId = decodeURIComponent(new URL(page.url()).pathname.split("/").at(-1) ?? "");
+    const registered = await pages.t.services.auditLog.listEvents({
+      userId: createdId,
+      type: "user.registered",
+      limit: 5,
+    });
+    expect(registered.ok && registered.events.map((event) => event.actorId)).toEqual([admin.id]);
+    expect(registered.ok && registered.events[0]?.ip).not.toBeNull();
 
     const newcomer = await pages.open();
     await signIn(newcomer.page, email);

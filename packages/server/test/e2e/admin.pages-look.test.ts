@@ -1,5 +1,6 @@
 /**
- * The admin console's pages pass axe-core (WCAG 2.2 AA) in light and dark and on a phone, read
+ * The admin console's pages — users, audit log, keys, clients and webhooks, each with its detail
+ * and confirmation pages — pass axe-core (WCAG 2.2 AA) in light and dark, wide and on a phone, read
  * in German once chosen, and are photographed wide and narrow in both themes for the
  * gallery. This server has exactly one administrator, so the console says in words (409) that
  * the last administrator can neither be disabled, demoted nor deleted.
@@ -20,9 +21,17 @@ interface Account {
   email: string;
 }
 
+interface Fixture {
+  admin: Account;
+  subject: Account;
+  /** A webhook with deliveries, and a confidential OAuth client: their pages are in the console too. */
+  webhookId: string;
+  clientId: string;
+}
+
 describe.runIf(browserSuitesEnabled)("admin console pages", () => {
   const pages = usePagesFixture();
-  let accounts: { admin: Account; subject: Account } | undefined;
+  let accounts: Fixture | undefined;
 
   async function createAccount(roles: string[], name: string | null = null): Promise<Account> {
     const email = uniqueEmail(roles.includes("admin") ? "look-admin" : "look-user");
@@ -34,16 +43,33 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
     return { id: created.user.id, email };
   }
 
-  /** The one administrator, and a user with sessions and events to show. */
-  async function fixtureAccounts(): Promise<{ admin: Account; subject: Account }> {
+  /** The one administrator, a user with sessions and events to show, a webhook and a client. */
+  async function fixtureAccounts(): Promise<Fixture> {
     if (accounts !== undefined) return accounts;
     const admin = await createAccount(["user", "admin"], "Ada Admin");
+    // Nothing listens on port 9 (discard): the deliveries of the accounts below stay pending.
+    const webhook = await pages.t.services.webhooks.createWebhook(
+      { url: "http://127.0.0.1:9/hooks/crm", events: ["user.registered"], description: "CRM sync" },
+      { userId: admin.id, client: null },
+    );
+    if (!webhook.ok) throw new Error("createWebhook failed");
+    const client = await pages.t.services.clients.createClient(
+      {
+        name: "Team Wiki",
+        type: "confidential",
+        grantTypes: ["authorization_code", "refresh_token"],
+        scopes: ["openid", "email", "profile"],
+        redirectUris: ["https://wiki.example.com/callback"],
+      },
+      null,
+    );
+    if (!client.ok) throw new Error("createClient failed");
     const subject = await createAccount(["user"], "Grace Example");
     for (let i = 0; i < 3; i++) await createAccount(["user"], i === 0 ? null : `Person ${i}`);
     await pages.t.post("/v1/auth/login", { email: subject.email, password: STRONG_PASSWORD });
     await pages.t.post("/v1/auth/login", { email: subject.email, password: "not-the-password-42" });
     await pages.t.services.signingKeys.rotate();
-    accounts = { admin, subject };
+    accounts = { admin, subject, webhookId: webhook.webhook.id, clientId: client.client.id };
     return accounts;
   }
 
@@ -87,7 +113,7 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
     expect((await pages.t.services.userAdmin.getUser(admin.id))?.roles).toContain("admin");
   });
 
-  function consolePaths(subject: Account): string[] {
+  function consolePaths({ subject, webhookId, clientId }: Fixture): string[] {
     return [
       "/admin",
       "/admin/users",
@@ -98,6 +124,11 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
       `/admin/audit?userId=${subject.id}&type=login.failed`,
       "/admin/keys",
       "/admin/clients",
+      `/admin/clients/${clientId}`,
+      `/admin/clients/${clientId}/delete`,
+      "/admin/webhooks",
+      `/admin/webhooks/${webhookId}`,
+      `/admin/webhooks/${webhookId}/delete`,
     ];
   }
 
@@ -105,12 +136,13 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
     ["light", 1280],
     ["dark", 1280],
     ["light", 375],
+    ["dark", 375],
   ] as const) {
-    it(`passes axe, ${colorScheme} at ${width} px`, { timeout: 90_000 }, async () => {
-      const { admin, subject } = await fixtureAccounts();
+    it(`passes axe, ${colorScheme} at ${width} px`, { timeout: 180_000 }, async () => {
+      const fixture = await fixtureAccounts();
       const { page } = await pages.open({ colorScheme, width });
-      await signIn(page, admin.email);
-      for (const path of consolePaths(subject)) {
+      await signIn(page, fixture.admin.email);
+      for (const path of consolePaths(fixture)) {
         const response = await page.goto(path);
         expect(response?.status(), path).toBe(200);
         await expect(page.locator("h1").count()).resolves.toBe(1);
@@ -126,10 +158,10 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
   }
 
   it("keeps every table usable at 375 px: it scrolls inside its own region, never the page", async () => {
-    const { admin, subject } = await fixtureAccounts();
+    const fixture = await fixtureAccounts();
     const { page } = await pages.open({ width: 375 });
-    await signIn(page, admin.email);
-    for (const path of consolePaths(subject)) {
+    await signIn(page, fixture.admin.email);
+    for (const path of consolePaths(fixture)) {
       await page.goto(path);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);
@@ -157,8 +189,8 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
     await expect(page.getByRole("searchbox", { name: "Benutzer suchen" }).count()).resolves.toBe(1);
   });
 
-  it("looks right wide and narrow, light and dark", async () => {
-    const { admin, subject } = await fixtureAccounts();
+  it("looks right wide and narrow, light and dark", { timeout: 180_000 }, async () => {
+    const { admin, subject, webhookId, clientId } = await fixtureAccounts();
     const shots: [string, string][] = [
       ["admin", "/admin"],
       ["admin-users", "/admin/users"],
@@ -166,6 +198,12 @@ describe.runIf(browserSuitesEnabled)("admin console pages", () => {
       ["admin-audit", "/admin/audit?verify=1"],
       ["admin-keys", "/admin/keys"],
       ["admin-clients", "/admin/clients"],
+      ["admin-client", `/admin/clients/${clientId}`],
+      ["admin-client-delete", `/admin/clients/${clientId}/delete`],
+      ["admin-user-delete", `/admin/users/${subject.id}/delete`],
+      ["admin-webhooks", "/admin/webhooks"],
+      ["admin-webhook", `/admin/webhooks/${webhookId}`],
+      ["admin-webhook-delete", `/admin/webhooks/${webhookId}/delete`],
     ];
     for (const colorScheme of ["light", "dark"] as const) {
       for (const width of [1280, 375]) {

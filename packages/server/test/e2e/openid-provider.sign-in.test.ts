@@ -61,7 +61,7 @@ describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app i
     await new Promise((resolve) => app?.close(resolve));
   });
 
-  async function startAt(page: Page) {
+  async function startAt(page: Page, extra: Record<string, string> = {}) {
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
     });
@@ -73,6 +73,7 @@ describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app i
       state,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: "S256",
+      ...extra,
     });
     await page.goto(url.href);
     return { verifier, state };
@@ -112,6 +113,44 @@ describe.runIf(browserSuitesEnabled)("OpenID provider › signing in to an app i
     expect((await client.fetchUserInfo(rp, tokens.access_token, String(tokens.claims()?.sub))).email).toBe(
       email,
     );
+    expect(violations).toEqual([]);
+  });
+
+  it("shows the consent, fresh sign-in and expired pages accessible and tidy in light and dark, wide and narrow", {
+    timeout: 180_000,
+  }, async () => {
+    const email = uniqueEmail("rp-looks");
+    await pages.t.signUp(email);
+    for (const colorScheme of ["light", "dark"] as const) {
+      for (const width of [1280, 375]) {
+        const { context, page } = await pages.open({ colorScheme, width });
+        await startAt(page);
+        await signIn(page, email);
+        await page.waitForURL(/\/interaction\//);
+        await expect(page.getByRole("button", { name: "Allow" }).count()).resolves.toBe(1);
+        await expect(page.getByRole("button", { name: "Deny" }).count()).resolves.toBe(1);
+        await expectAccessible(page);
+        await saveScreenshot(page, `consent-${colorScheme}-${width}`);
+
+        // Signed in now: an app asking for a fresh sign-in (prompt=login) gets the password asked in place.
+        await startAt(page, { prompt: "login" });
+        await page.waitForURL(/\/interaction\//);
+        await expect(page.getByLabel("Password", { exact: true }).count()).resolves.toBe(1);
+        await expect(page.getByRole("button", { name: "Continue" }).count()).resolves.toBe(1);
+        await expectAccessible(page);
+        await saveScreenshot(page, `interaction-reauthenticate-${colorScheme}-${width}`);
+
+        // An interaction this browser does not have (expired, or another's): said in words.
+        const expired = await page.goto("/interaction/no-such-interaction");
+        expect(expired?.status()).toBe(400);
+        await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+          "This sign-in request has expired",
+        );
+        await expectAccessible(page);
+        await saveScreenshot(page, `interaction-expired-${colorScheme}-${width}`);
+        await context.close();
+      }
+    }
     expect(violations).toEqual([]);
   });
 

@@ -48,9 +48,16 @@ describe.runIf(browserSuitesEnabled)("sign-in page › social login", () => {
     await page.waitForURL((url) => url.origin === pages.baseUrl);
   }
 
-  it("offers the provider on /login, accessible in light and dark", async () => {
-    for (const colorScheme of ["light", "dark"] as const) {
-      const { page } = await pages.open({ colorScheme, width: 375 });
+  it("offers the provider on /login, accessible in light and dark, wide and narrow", {
+    timeout: 90_000,
+  }, async () => {
+    for (const [colorScheme, width] of [
+      ["light", 1280],
+      ["dark", 1280],
+      ["light", 375],
+      ["dark", 375],
+    ] as const) {
+      const { page } = await pages.open({ colorScheme, width });
       await page.goto("/login");
       const link = page.getByRole("link", { name: PROVIDER_BUTTON });
       await expect(link.count()).resolves.toBe(1);
@@ -59,7 +66,7 @@ describe.runIf(browserSuitesEnabled)("sign-in page › social login", () => {
       expect(href.searchParams.get("transport")).toBe("cookie");
       expect(href.searchParams.get("redirectTo")).toBe(`${pages.baseUrl}/login`);
       await expectAccessible(page);
-      await saveScreenshot(page, `login-social-${colorScheme}-375`);
+      await saveScreenshot(page, `login-social-${colorScheme}-${width}`);
     }
   });
 

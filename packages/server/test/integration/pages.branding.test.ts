@@ -13,6 +13,9 @@ import { createTestApp, type TestApp } from "../support/test-app.js";
 const LOGO_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" fill="#0f766e"/></svg>';
 
+const FOOTER_HTML =
+  '<a href="https://acme.example/terms">Terms</a> <a href="mailto:help@acme.example">Help</a>';
+
 describe("pages: branding, assets and locale", () => {
   let t: TestApp;
   let overrides: string;
@@ -26,6 +29,8 @@ describe("pages: branding, assets and locale", () => {
       JSON.stringify({ signIn: { submit: "Einloggen" } }),
     );
     writeFileSync(join(overrides, "logo.svg"), LOGO_SVG);
+    mkdirSync(join(overrides, "templates"));
+    writeFileSync(join(overrides, "templates", "footer.html"), FOOTER_HTML);
     t = await createTestApp({
       env: {
         PORTCULLIS_BRAND_NAME: "Acme ID",
@@ -54,13 +59,29 @@ describe("pages: branding, assets and locale", () => {
     expect(links.some((link) => /^\/assets\/theme-[\w-]{10}\.css$/.test(link))).toBe(true);
     expect(links.some((link) => /^\/assets\/custom-[\w-]{10}\.css$/.test(link))).toBe(true);
     expect(links.some((link) => /^\/assets\/logo-[\w-]{10}\.svg$/.test(link))).toBe(true);
-    expect(page.body).not.toMatch(/(?:href|src)="(?:https?:)?\/\//);
+    // Nothing the page loads comes from elsewhere (the operator's footer may link elsewhere).
+    expect(page.body).not.toMatch(/(?:<link[^>]*\shref|\ssrc)="(?:https?:)?\/\//);
 
     const theme = await t.get(links.find((link) => link.includes("/theme-")) ?? "");
     expect(theme.body).toContain("--brand-light:#0f766e");
+    const custom = await t.get(links.find((link) => link.includes("/custom-")) ?? "");
+    expect(custom.headers["content-type"]).toMatch(/^text\/css/);
+    expect(custom.body).toBe(".brand{letter-spacing:0.1em}");
+    // The operator's CSS comes after the built-in styles, so its rules win at equal specificity.
+    const order = links.filter((link) => link.endsWith(".css"));
+    expect(order.findIndex((link) => link.includes("/custom-"))).toBe(order.length - 1);
     const logo = await t.get(links.find((link) => link.includes("/logo-")) ?? "");
     expect(logo.headers["content-type"]).toBe("image/svg+xml");
     expect(logo.body).toBe(LOGO_SVG);
+  });
+
+  it("puts the operator's footer markup on every page, inside the footer", async () => {
+    for (const path of ["/login", "/register", "/forgot-password"]) {
+      const page = await t.get(path);
+      expect(page.statusCode).toBe(200);
+      const footer = /<footer class="site-footer">([\s\S]*?)<\/footer>/.exec(page.body)?.[1] ?? "";
+      expect(footer).toContain(`<div class="operator-footer">${FOOTER_HTML}</div>`);
+    }
   });
 
   it("serves assets with a year of immutable caching, gzip when accepted, and nothing it does not list", async () => {
@@ -142,5 +163,22 @@ describe("pages: branding, assets and locale", () => {
     });
     expect(other.statusCode).toBe(415);
     expect(other.headers["content-type"]).toMatch(/^text\/html/);
+  });
+});
+
+describe("pages: a logo given as a data URL", () => {
+  const logo = `data:image/svg+xml;base64,${Buffer.from(LOGO_SVG).toString("base64")}`;
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { PORTCULLIS_BRAND_LOGO: logo } });
+  });
+  afterAll(async () => t?.close());
+
+  it("puts the data URL in the page as it is, and the content security policy admits it", async () => {
+    const page = await t.get("/login");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`<img src="${logo}"`);
+    expect(page.body).not.toMatch(/\/assets\/logo-/);
+    expect(page.headers["content-security-policy"]).toMatch(/img-src 'self' data:/);
   });
 });

@@ -19,7 +19,7 @@ export interface InstanceResponse {
 
 /** One request for `url` (under the public URL), served by `instance`. */
 export function requestInstance(
-  instance: Instance,
+  instance: Pick<Instance, "url">,
   method: string,
   url: string,
   headers: Record<string, string> = {},

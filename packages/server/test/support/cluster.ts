@@ -14,9 +14,15 @@ import {
   spawnTypeScript,
 } from "./node-process.js";
 import { TEST_SECRET } from "./test-app.js";
-import { createPostgresSchema, REDIS_TEST_URL, uniqueRedisPrefix } from "./test-stores.js";
+import {
+  createPostgresSchema,
+  type PostgresSchema,
+  REDIS_TEST_URL,
+  uniqueRedisPrefix,
+} from "./test-stores.js";
 
-const START_TIMEOUT_MS = 30_000;
+// Generous: on a loaded machine (CI, many suites at once) tsx takes a while to compile the server.
+const START_TIMEOUT_MS = 60_000;
 
 export interface Instance {
   url: string;
@@ -25,6 +31,8 @@ export interface Instance {
 
 export interface Cluster {
   instances: Instance[];
+  /** The PostgreSQL schema; every connection of the cluster names it as its `application_name`. */
+  schema: PostgresSchema;
   env: Record<string, string>;
   /** Runs `portcullis <args>` against the cluster's database. */
   cli(args: string[]): ReturnType<typeof runTypeScript>;
@@ -33,10 +41,13 @@ export interface Cluster {
 
 export async function startCluster(size: number, env: Record<string, string> = {}): Promise<Cluster> {
   const schema = await createPostgresSchema();
+  // So a test can find (and end) this cluster's connections in pg_stat_activity.
+  const databaseUrl = new URL(schema.url);
+  databaseUrl.searchParams.set("application_name", schema.name);
   const dir = mkdtempSync(join(tmpdir(), "portcullis-cluster-"));
   const shared = {
     NODE_ENV: "test",
-    DATABASE_URL: schema.url,
+    DATABASE_URL: databaseUrl.toString(),
     REDIS_URL: REDIS_TEST_URL,
     PORTCULLIS_REDIS_PREFIX: uniqueRedisPrefix(),
     PORTCULLIS_SECRET: TEST_SECRET,
@@ -58,6 +69,7 @@ export async function startCluster(size: number, env: Record<string, string> = {
   const instances = [first, ...rest];
   return {
     instances,
+    schema,
     env: shared,
     cli: (args) => runTypeScript(CLI_ENTRY, args, { cwd: dir, env: shared, timeoutMs: 30_000 }),
     async stop() {

@@ -12,13 +12,10 @@
 
 import { randomBytes } from "node:crypto";
 import type { Algorithm, Options as Argon2Options, Version } from "@node-rs/argon2";
-import {
-  hash as argon2Hash,
-  verify as argon2Verify,
-  parseOptions as parseArgon2Options,
-} from "@node-rs/argon2";
+import { parseOptions as parseArgon2Options } from "@node-rs/argon2";
 import bcrypt from "bcryptjs";
 import { ServiceBusyError } from "../errors.js";
+import { createArgon2Threads } from "./argon2-threads.js";
 import { identifyImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 
 export interface PasswordHasherOptions {
@@ -32,6 +29,12 @@ export interface PasswordHasherOptions {
   timeCost?: number;
   /** argon2 lanes; default 1 (OWASP). */
   parallelism?: number;
+  /**
+   * `nice` increment of the hash threads (argon2-threads.ts); default 0, the event loop's own
+   * priority. Raised, a login storm leaves the CPU to other requests first, but the hashes then
+   * also yield to every other busy process on the machine.
+   */
+  threadNiceness?: number;
 }
 
 export interface VerifyOutcome {
@@ -182,6 +185,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   const settings: Required<PasswordHasherOptions> = {
     maxConcurrent: options.maxConcurrent,
     maxQueued: options.maxQueued,
+    threadNiceness: options.threadNiceness ?? 0,
     memoryCost: options.memoryCost ?? OWASP_MEMORY_COST_KIB,
     timeCost: options.timeCost ?? OWASP_TIME_COST,
     parallelism: options.parallelism ?? OWASP_PARALLELISM,
@@ -196,7 +200,11 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     parallelism: settings.parallelism,
     outputLen: ARGON2_OUTPUT_BYTES,
   };
+  // One hash thread per hash in flight, off libuv's pool (argon2-threads.ts).
+  const argon2 = createArgon2Threads({ threads: settings.maxConcurrent, niceness: settings.threadNiceness });
   const queue = createWorkQueue(settings.maxConcurrent, settings.maxQueued);
+  const argon2Hash = (password: string | Uint8Array) => argon2.hash(password, argon2Options);
+  const argon2Verify = (storedHash: string, password: string) => argon2.verify(storedHash, password);
   let dummyHash: Promise<string> | undefined;
 
   const needsRehash = (storedHash: string): boolean => {
@@ -221,7 +229,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   const verifyDummy = async (password: string): Promise<void> => {
     if (dummyHash === undefined) {
       // Random bytes nobody knows, so no password can ever match the dummy.
-      const pending = queue.run(() => argon2Hash(randomBytes(32), argon2Options));
+      const pending = queue.run(() => argon2Hash(randomBytes(32)));
       dummyHash = pending;
       pending.catch(() => {
         if (dummyHash === pending) dummyHash = undefined;
@@ -260,7 +268,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   };
 
   return {
-    hash: (password) => queue.run(() => argon2Hash(password, argon2Options)),
+    hash: (password) => queue.run(() => argon2Hash(password)),
     verify,
     verifyDummy,
     needsRehash,

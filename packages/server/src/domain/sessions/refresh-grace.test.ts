@@ -17,6 +17,11 @@ function recordingStore(clock = createManualClock()) {
       written.set(key, value);
       await inner.put(key, value, ttlMs);
     },
+    async putIfAbsent(key, value, ttlMs) {
+      const stored = await inner.putIfAbsent(key, value, ttlMs);
+      if (stored) written.set(key, value);
+      return stored;
+    },
   };
   return { store, written, clock };
 }
@@ -27,11 +32,21 @@ describe("createRefreshGrace", () => {
     const grace = createRefreshGrace({ ephemeral: store, windowMs: 2_000 });
     const [presented, successor] = [token(), token()];
 
-    await grace.remember(presented, successor);
+    expect(await grace.agree(presented, successor)).toBe(successor);
 
     expect(await grace.recall(presented)).toBe(successor);
     expect(await grace.recall(presented)).toBe(successor);
     expect(await grace.recall(token())).toBeUndefined();
+  });
+
+  it("agrees on the first caller's successor: later callers with the same token get it, not their own", async () => {
+    const { store } = recordingStore();
+    const grace = createRefreshGrace({ ephemeral: store, windowMs: 2_000 });
+    const [presented, first, second] = [token(), token(), token()];
+
+    expect(await grace.agree(presented, first)).toBe(first);
+    expect(await grace.agree(presented, second)).toBe(first);
+    expect(await grace.agree(token(), second)).toBe(second);
   });
 
   it("keeps neither token in clear, nor under a key that names the presented token", async () => {
@@ -39,7 +54,7 @@ describe("createRefreshGrace", () => {
     const grace = createRefreshGrace({ ephemeral: store, windowMs: 2_000 });
     const [presented, successor] = [token(), token()];
 
-    await grace.remember(presented, successor);
+    await grace.agree(presented, successor);
 
     expect(written.size).toBe(1);
     for (const [key, value] of written) {
@@ -54,7 +69,7 @@ describe("createRefreshGrace", () => {
     const { store, clock } = recordingStore();
     const grace = createRefreshGrace({ ephemeral: store, windowMs: 2_000 });
     const [presented, successor] = [token(), token()];
-    await grace.remember(presented, successor);
+    await grace.agree(presented, successor);
 
     clock.advance(1_999);
     expect(await grace.recall(presented)).toBe(successor);
@@ -66,7 +81,7 @@ describe("createRefreshGrace", () => {
     const { store, written } = recordingStore();
     const grace = createRefreshGrace({ ephemeral: store, windowMs: 2_000 });
     const presented = token();
-    await grace.remember(presented, token());
+    await grace.agree(presented, token());
     const [key, sealed] = [...written][0] ?? ["", ""];
     const parts = sealed.split(".");
     const ciphertext = Buffer.from(parts[3] ?? "", "base64url");

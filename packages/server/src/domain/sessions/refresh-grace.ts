@@ -18,8 +18,12 @@ import { decryptSecretValue, encryptSecretValue } from "../tokens/key-encryption
 
 export interface RefreshGrace {
   readonly windowMs: number;
-  /** Keeps `successor` for the window, sealed with a key only `presented` derives. */
-  remember(presented: string, successor: string): Promise<void>;
+  /**
+   * The successor of `presented` that every refresh with it in the window issues: `candidate`,
+   * kept sealed for the window with a key only `presented` derives, when this call is the first;
+   * else the one the first call kept. Called before rotating, so the winner issues the agreed one.
+   */
+  agree(presented: string, candidate: string): Promise<string>;
   /** The successor kept for `presented`, while the window lasts; undefined otherwise. */
   recall(presented: string): Promise<string | undefined>;
 }
@@ -29,18 +33,21 @@ const KEY_PREFIX = "refresh-grace:";
 /**
  * @example
  * const grace = createRefreshGrace({ ephemeral, windowMs: 2_000 });
- * await grace.remember(oldToken, newToken); // inside the rotation's transaction
+ * await grace.agree(oldToken, newToken); // newToken: the first to ask
+ * await grace.agree(oldToken, otherToken); // still newToken, for 2 s
  * await grace.recall(oldToken); // newToken, for 2 s
  */
 export function createRefreshGrace(options: { ephemeral: EphemeralStore; windowMs: number }): RefreshGrace {
   const { ephemeral, windowMs } = options;
   if (!Number.isInteger(windowMs) || windowMs <= 0)
     throw new Error("createRefreshGrace: windowMs must be a positive integer");
-  return {
+  const grace: RefreshGrace = {
     windowMs,
-    async remember(presented, successor) {
-      const sealed = encryptSecretValue(sealingKey(presented), Buffer.from(successor, "utf8"));
-      await ephemeral.put(storeKey(presented), sealed, windowMs);
+    async agree(presented, candidate) {
+      const sealed = encryptSecretValue(sealingKey(presented), Buffer.from(candidate, "utf8"));
+      if (await ephemeral.putIfAbsent(storeKey(presented), sealed, windowMs)) return candidate;
+      // Kept by an earlier call; unreadable (altered, or gone just now) leaves this one's own.
+      return (await grace.recall(presented)) ?? candidate;
     },
     async recall(presented) {
       const sealed = await ephemeral.get(storeKey(presented));
@@ -53,6 +60,7 @@ export function createRefreshGrace(options: { ephemeral: EphemeralStore; windowM
       }
     },
   };
+  return grace;
 }
 
 function storeKey(presented: string): string {

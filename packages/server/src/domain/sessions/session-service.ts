@@ -85,6 +85,8 @@ export interface SessionServiceDeps {
   sessionIdleTimeoutSeconds: number;
   /** How long a resolved cookie session may be reused without reading SQL; 5 s by default, 0 turns it off. */
   cookieCacheTtlMs?: number;
+  /** Cookie sessions kept at most (PORTCULLIS_CACHE_ENTRIES); 10 000 by default. */
+  cookieCacheEntries?: number;
   /** PORTCULLIS_SESSION_BINDING; off when absent. */
   clientBinding?: ClientBinding;
   /** PORTCULLIS_ROLE_SCOPES: what each role grants a session. */
@@ -164,6 +166,7 @@ export function hashOpaqueToken(token: string): string {
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { persistence, clock, issuer, verifier, revocations, bus } = deps;
   const binding = deps.clientBinding ?? NO_CLIENT_BINDING;
+  const bindingEnabled = binding.userAgent || binding.address;
 
   /**
    * Cookie sessions resolved recently, by the SHA-256 of their cookie, so a request costs no I/O.
@@ -173,7 +176,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * while the bus is connected: without it, invalidations from other instances would not arrive.
    */
   const cookieCache = createExpiringCache<string, CookieSessionRecord>({
-    maxEntries: COOKIE_CACHE_ENTRIES,
+    maxEntries: deps.cookieCacheEntries ?? COOKIE_CACHE_ENTRIES,
     ttlMs: deps.cookieCacheTtlMs ?? COOKIE_CACHE_TTL_MS,
     clock,
   });
@@ -264,7 +267,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return ids;
   }
 
-  // Refresh, as named steps: find → detect reuse → check liveness → claim (CAS) → issue successor.
   async function revokeForReuse(stores: Stores, session: Session, client: ClientContext, now: number) {
     const revoked = await stores.sessions.revokeSession(session.id, now, "refresh_token_reused");
     await stores.audit.appendAuditEvent({
@@ -282,8 +284,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   /**
    * The grace window: a token rotated within `windowMs` by a concurrent refresh gets the same
    * successor, if that successor is still this session's live, unrotated token (a chain that has
-   * moved on, or a window that has passed, is reuse as always). `rotatedAt` is null when this
-   * caller lost the compare-and-swap just now: the winner committed moments ago.
+   * moved on, or a window that has passed, is reuse as always).
    */
   async function successorWithinGrace(
     stores: Stores,
@@ -294,7 +295,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   ) {
     const grace = deps.refreshGrace;
     if (grace === undefined || now - (found.token.rotatedAt ?? now) > grace.windowMs) return undefined;
-    // Sealed and kept by the winner before its commit, so it is there once the rotation is visible.
+    // Agreed on (successorFor) before anyone rotated, so it is there once the rotation is visible.
     const successor = await grace.recall(presented);
     if (successor === undefined) return undefined;
     const next = await stores.sessions.findRefreshTokenByHash(hashOpaqueToken(successor));
@@ -322,32 +323,46 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     );
   }
 
+  /**
+   * The successor this rotation issues. With a grace window, every concurrent refresh with one
+   * token agrees on the same one before any of them rotates, so whichever wins, the others can
+   * hand out what it issued.
+   */
+  async function successorFor(presented: string): Promise<string> {
+    const candidate = newOpaqueToken();
+    return deps.refreshGrace === undefined ? candidate : deps.refreshGrace.agree(presented, candidate);
+  }
+
+  /** Why a presented token did not rotate: unknown or ended (refused), or rotated before (reuse or grace). */
+  async function explainRefusal(stores: Stores, presented: string, client: ClientContext, now: number) {
+    const found = await stores.sessions.findRefreshTokenByHash(hashOpaqueToken(presented));
+    // RFC 9700 §4.14.2: a token rotated before is theft or a replay, unless within the grace window.
+    if (found?.token.rotatedAt != null) return reuseOrGrace(stores, found, presented, client, now);
+    return { ok: false, code: "invalid_refresh_token" } as const;
+  }
+
+  /**
+   * Refresh, as named steps: (client binding) → agree on the successor → rotate (one statement
+   * with the compare-and-swap in it) → or explain the refusal. The hot path is one round trip.
+   */
   async function rotateRefreshToken(presented: string, client: ClientContext) {
     const now = clock.now();
-    return persistence.transaction(async (stores) => {
-      const found = await stores.sessions.findRefreshTokenByHash(hashOpaqueToken(presented));
-      if (found === undefined) return { ok: false, code: "invalid_refresh_token" } as const;
-      const { token, session } = found;
-      if (token.rotatedAt !== null) return reuseOrGrace(stores, found, presented, client, now);
-      if (session.revokedAt !== null || session.expiresAt <= now || token.expiresAt <= now) {
+    const presentedHash = hashOpaqueToken(presented);
+    if (bindingEnabled) {
+      const found = await persistence.sessions.findRefreshTokenByHash(presentedHash);
+      // Refused, not revoked: whoever holds the token from the right client may still use it. A
+      // session's client never changes, so reading it before the rotation races with nothing.
+      if (found?.token.rotatedAt === null && !matchesBoundClient(binding, found.session, client))
         return { ok: false, code: "invalid_refresh_token" } as const;
-      }
-      // Refused, not revoked: whoever holds the token from the right client may still use it.
-      if (!matchesBoundClient(binding, session, client))
-        return { ok: false, code: "invalid_refresh_token" } as const;
-      const user = await stores.users.findUserById(session.userId);
-      if (user === undefined || user.disabledAt !== null)
-        return { ok: false, code: "invalid_refresh_token" } as const;
-      // Compare-and-swap: a concurrent refresh that got here first wins; this one is then a reuse.
-      if (!(await stores.sessions.markRefreshTokenRotated(token.id, now))) {
-        return reuseOrGrace(stores, found, presented, client, now);
-      }
-      const successor = await insertRefreshToken(stores, session, now);
-      // Before the commit: a concurrent refresh that sees the rotation must find the successor.
-      await deps.refreshGrace?.remember(presented, successor);
-      await stores.sessions.touchSession(session.id, now);
-      return { ok: true, user, session: { ...session, lastSeenAt: now }, successor, now } as const;
-    });
+    }
+    const successor = await successorFor(presented);
+    const rotated = await persistence.sessions.rotateLiveRefreshToken(
+      presentedHash,
+      { id: randomBytes(16).toString("base64url"), tokenHash: hashOpaqueToken(successor) },
+      now,
+    );
+    if (rotated !== undefined) return { ok: true, ...rotated, successor, now } as const;
+    return persistence.transaction((stores) => explainRefusal(stores, presented, client, now));
   }
 
   /** One login's session row: absolute lifetime from rememberMe; cookie sessions also idle out. */

@@ -23,11 +23,13 @@ export function createUserCache(deps: {
   persistence: Persistence;
   clock: Clock;
   bus: RevocationBus;
+  /** Users kept at most (PORTCULLIS_CACHE_ENTRIES). */
+  maxEntries?: number;
   ttlMs?: number;
 }): UserCache {
   const { persistence, clock, bus } = deps;
   const cache = createExpiringCache<string, User>({
-    maxEntries: USER_CACHE_ENTRIES,
+    maxEntries: deps.maxEntries ?? USER_CACHE_ENTRIES,
     ttlMs: deps.ttlMs ?? USER_CACHE_TTL_MS,
     clock,
   });

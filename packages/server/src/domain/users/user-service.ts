@@ -58,6 +58,8 @@ export interface CreateUserInput {
   name?: string | null;
   roles?: string[];
   emailVerified?: boolean;
+  /** The administrator creating the account in the console: the audit event's actor. Absent from the CLI. */
+  createdBy?: { userId: string; client: ClientContext };
 }
 
 export interface UserService {
@@ -107,14 +109,15 @@ export function createUserService(deps: UserServiceDeps): UserService {
       createdAt: now,
       updatedAt: now,
     };
+    const origin = input.createdBy?.client ?? client;
     const inserted = await persistence.transaction(async (stores) => {
       if ((await stores.users.insertUser({ ...user, passwordHash })) === "email_taken") return false;
       await stores.audit.appendAuditEvent({
         type: "user.registered",
         userId: user.id,
-        actorId: client === null ? null : user.id,
-        ip: client?.ip ?? null,
-        userAgent: client?.userAgent ?? null,
+        actorId: input.createdBy?.userId ?? (client === null ? null : user.id),
+        ip: origin?.ip ?? null,
+        userAgent: origin?.userAgent ?? null,
         details: {},
         at: now,
       });

@@ -89,6 +89,14 @@ async function openPostgres(url: string, options: SqlDatabaseOptions): Promise<S
 
 const STATEMENT_CACHE_SIZE = 256;
 
+/** Stands in for ROLLBACK when SQLite has already rolled the transaction back. */
+const NOTHING_TO_ROLL_BACK = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+} as const;
+
 /**
  * Kysely prepares every query afresh; preparing costs about as much as running a point lookup.
  * Statements are reusable in better-sqlite3 (Kysely never iterates two at once on the one
@@ -98,6 +106,10 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
     prepare(sql) {
+      // SQLite ends the transaction by itself on some errors (a full disk, an I/O error); the
+      // ROLLBACK that Kysely then sends would fail ("no transaction is active") and hide the error
+      // that says what happened.
+      if (sql === "rollback" && !sqlite.inTransaction) return NOTHING_TO_ROLL_BACK;
       let statement = statements.get(sql);
       if (statement === undefined) {
         statement = sqlite.prepare(sql);

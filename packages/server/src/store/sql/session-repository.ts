@@ -1,8 +1,9 @@
 /** Sessions and their refresh tokens in SQL. */
-import type { Kysely, Selectable } from "kysely";
-import type { SessionStore } from "../../domain/persistence.js";
+import { type Kysely, PostgresAdapter, type Selectable, sql } from "kysely";
+import type { RotatedRefreshToken, SessionStore, SuccessorRefreshToken } from "../../domain/persistence.js";
 import type { Session, SessionTransport } from "../../domain/sessions/session.js";
-import type { Database, SessionsTable } from "./schema.js";
+import type { Database, SessionsTable, UsersTable } from "./schema.js";
+import { toUser, withoutPassword } from "./user-repository.js";
 
 function toSession(row: Selectable<SessionsTable>): Session {
   return {
@@ -41,8 +42,108 @@ function sessionValues(session: Session) {
   };
 }
 
+/**
+ * PostgreSQL: the rotation as one statement, so one round trip. The compare-and-swap is the
+ * `where` of the first update (of concurrent callers, the row lock lets exactly one match: the
+ * others re-check `rotated_at is null` after it commits and match nothing); the successor and the
+ * session's last-seen time are written from its result, and the session comes back with its user
+ * (without the password hash).
+ */
+async function rotateInOneStatement(
+  db: Kysely<Database>,
+  presentedHash: string,
+  successor: SuccessorRefreshToken,
+  at: number,
+): Promise<RotatedRefreshToken | undefined> {
+  const { rows } = await sql<Selectable<SessionsTable> & { user_row: Selectable<UsersTable> }>`
+    with claimed as (
+      update refresh_tokens set rotated_at = ${at}::bigint
+      where token_hash = ${presentedHash} and rotated_at is null and expires_at > ${at}::bigint
+        and exists (
+          select 1 from sessions s join users u on u.id = s.user_id
+          where s.id = refresh_tokens.session_id and s.revoked_at is null
+            and s.expires_at > ${at}::bigint and u.disabled_at is null)
+      returning session_id, expires_at
+    ), successor as (
+      insert into refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+      select ${successor.id}::text, session_id, ${successor.tokenHash}::text, ${at}::bigint, expires_at
+      from claimed
+    ), touched as (
+      update sessions set last_seen_at = ${at}::bigint from claimed
+      where sessions.id = claimed.session_id
+      returning sessions.*
+    )
+    select touched.*, to_jsonb(users) - 'password_hash' as user_row
+    from touched join users on users.id = touched.user_id`.execute(db);
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const { user_row, ...session } = row;
+  return { session: toSession(session), user: withoutPassword(toUser({ ...user_row, password_hash: null })) };
+}
+
+/** SQLite: the same steps in one transaction; the statements run in this process, no round trip. */
+function rotateInOneTransaction(
+  db: Kysely<Database>,
+  presentedHash: string,
+  successor: SuccessorRefreshToken,
+  at: number,
+): Promise<RotatedRefreshToken | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const claimed = await trx
+      .updateTable("refresh_tokens")
+      .set({ rotated_at: at })
+      .where("token_hash", "=", presentedHash)
+      .where("rotated_at", "is", null)
+      .where("expires_at", ">", at)
+      // Correlated, so it looks up this token's session by key rather than listing every live one.
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("sessions")
+            .innerJoin("users", "users.id", "sessions.user_id")
+            .select("sessions.id")
+            .whereRef("sessions.id", "=", "refresh_tokens.session_id")
+            .where("sessions.revoked_at", "is", null)
+            .where("sessions.expires_at", ">", at)
+            .where("users.disabled_at", "is", null),
+        ),
+      )
+      .returning(["session_id", "expires_at"])
+      .executeTakeFirst();
+    if (claimed === undefined) return undefined;
+    await trx
+      .insertInto("refresh_tokens")
+      .values({
+        id: successor.id,
+        session_id: claimed.session_id,
+        token_hash: successor.tokenHash,
+        created_at: at,
+        expires_at: claimed.expires_at,
+        rotated_at: null,
+      })
+      .execute();
+    const session = await trx
+      .updateTable("sessions")
+      .set({ last_seen_at: at })
+      .where("id", "=", claimed.session_id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const user = await trx
+      .selectFrom("users")
+      .selectAll()
+      .where("id", "=", session.user_id)
+      .executeTakeFirstOrThrow();
+    return { session: toSession(session), user: withoutPassword(toUser(user)) };
+  });
+}
+
 export function createSessionRepository(db: Kysely<Database>): SessionStore {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
+    rotateLiveRefreshToken(presentedHash, successor, at) {
+      return postgres
+        ? rotateInOneStatement(db, presentedHash, successor, at)
+        : rotateInOneTransaction(db, presentedHash, successor, at);
+    },
     async insertSession(session) {
       await db.insertInto("sessions").values(sessionValues(session)).execute();
     },
@@ -87,18 +188,6 @@ export function createSessionRepository(db: Kysely<Database>): SessionStore {
         },
         session: toSession(session),
       };
-    },
-    async markRefreshTokenRotated(id, at) {
-      const result = await db
-        .updateTable("refresh_tokens")
-        .set({ rotated_at: at })
-        .where("id", "=", id)
-        .where("rotated_at", "is", null)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
-    },
-    async touchSession(id, at) {
-      await db.updateTable("sessions").set({ last_seen_at: at }).where("id", "=", id).execute();
     },
     async revokeSession(id, at, reason) {
       const result = await db

@@ -15,8 +15,11 @@ const CONNECTION_CODES = new Set([
   "ENOTFOUND",
   "EHOSTUNREACH",
 ]);
-/** PostgreSQL SQLSTATEs of a server going away or refusing new work: admin shutdown, crash, starting up, too many connections. */
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+/**
+ * PostgreSQL SQLSTATEs of a server going away or refusing new work: admin shutdown, crash,
+ * starting up, too many connections, and a full disk.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "53100"]);
 /** What `pg` throws, without a code, when a connection dies or none can be had in time. */
 const CONNECTION_MESSAGES = [
   "Connection terminated",
@@ -35,6 +38,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08")) return true;
     // SQLite: another process holds the write lock past the busy timeout.
     if (code === "SQLITE_BUSY") return true;
+    // SQLite: the disk is full or failing; SQLite rolled the transaction back, and the same
+    // request succeeds once there is room again.
+    if (code === "SQLITE_FULL" || code.startsWith("SQLITE_IOERR")) return true;
   }
   const message = error instanceof Error ? error.message : "";
   return CONNECTION_MESSAGES.some((fragment) => message.includes(fragment));

@@ -144,7 +144,8 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
 
   // As `npm run cli -- users create`: an operator's act, so no "address taken" mail to the owner.
   app.post("/admin/users", page, async (request, reply) => {
-    if (requireAdmin(request, reply, "/admin/users") === null) return reply;
+    const admin = requireAdmin(request, reply, "/admin/users");
+    if (admin === null) return reply;
     const { t } = pageContext(request);
     const form = formBody(request);
     const email = textField(form, "email") ?? "";
@@ -161,7 +162,14 @@ export const adminPages: FastifyPluginAsync<PageDeps> = async (app, deps) => {
       return renderUsers(request, reply, { ...typed, error: { message: t.errors.payload_too_large } }, 400);
     }
     const outcome = await deps.users.createUser(
-      { email, password: rawField(form, "password") ?? "", name: name ?? null, roles: chosen, emailVerified },
+      {
+        email,
+        password: rawField(form, "password") ?? "",
+        name: name ?? null,
+        roles: chosen,
+        emailVerified,
+        createdBy: adminActor(request, admin),
+      },
       null,
     );
     if (outcome.ok) return seeOther(reply, withNotice(userPath(outcome.user.id), "created"));

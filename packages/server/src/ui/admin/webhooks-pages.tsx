@@ -18,6 +18,7 @@ import { type FormBody, formBody, pageContext, seeOther, sendPage, textField } f
 import { adminActor, requireAdmin } from "./admin-access.js";
 import { createClientSecretReveal } from "./client-secret-reveal.js";
 import { DeleteWebhookPage, WebhookPage } from "./webhook-page.js";
+import { retriedQuery, retryNoticeOf } from "./webhook-retry-notice.js";
 import { eventFieldName, type WebhookForm, WebhooksPage, webhookPath } from "./webhooks-page.js";
 
 const page = { schema: { hide: true } };
@@ -27,7 +28,7 @@ const MAX_URL = 2048;
 const MAX_DESCRIPTION = 500;
 
 type WebhookNotice = keyof Messages["admin"]["webhooksPage"]["notices"];
-const NOTICES: readonly WebhookNotice[] = ["created", "saved", "deleted", "retried"];
+const NOTICES: readonly WebhookNotice[] = ["created", "saved", "deleted"];
 
 function noticeOf(t: Messages, query: unknown): string | undefined {
   const value = (query as Record<string, unknown> | undefined)?.notice;
@@ -119,12 +120,10 @@ export const webhooksPages: FastifyPluginAsync<PageDeps> = async (app, deps) => 
   ): Promise<FastifyReply> {
     const ctx = pageContext(request);
     const deliveries = (await deps.webhooks.listDeliveries(webhook.id, DELIVERY_LIMIT_DEFAULT)) ?? [];
+    const notice = noticeOf(ctx.t, request.query) ?? retryNoticeOf(ctx.t, request.query, deliveries);
     return sendPage(
       reply,
-      <WebhookPage
-        ctx={ctx}
-        view={{ webhook, deliveries, ...view, notice: noticeOf(ctx.t, request.query) }}
-      />,
+      <WebhookPage ctx={ctx} view={{ webhook, deliveries, ...view, notice }} />,
       view.problems === undefined ? 200 : 400,
     );
   }
@@ -187,10 +186,13 @@ export const webhooksPages: FastifyPluginAsync<PageDeps> = async (app, deps) => 
     const admin = requireAdmin(request, reply, webhookPath(id));
     if (admin === null) return reply;
     const webhook = await webhookOf(request);
-    if (deliveryId.length > MAX_ID || !(await deps.webhooks.retryDelivery(webhook.id, deliveryId))) {
-      throw new ProblemError("not_found");
-    }
-    return seeOther(reply, withNotice(webhookPath(webhook.id), "retried"));
+    if (deliveryId.length > MAX_ID) throw new ProblemError("not_found");
+    // The attempts so far, so the page after can tell whether the retry has been tried yet.
+    const before = (await deps.webhooks.listDeliveries(webhook.id, DELIVERY_LIMIT_DEFAULT))?.find(
+      (delivery) => delivery.id === deliveryId,
+    );
+    if (!(await deps.webhooks.retryDelivery(webhook.id, deliveryId))) throw new ProblemError("not_found");
+    return seeOther(reply, `${webhookPath(webhook.id)}?${retriedQuery(deliveryId, before?.attempts)}`);
   });
 
   app.get("/admin/webhooks/:id/delete", page, async (request, reply) => {

@@ -13,6 +13,7 @@ import { gzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import type { UiSettings } from "../../config/config.js";
 import { brandTheme } from "./brand-theme.js";
+import { loadOperatorFragments, type OperatorFragments } from "./operator-fragments.js";
 
 /** From src/ui/assets and from dist/ui/assets alike: the package's dist/public. */
 const PUBLIC_DIR = fileURLToPath(new URL("../../../dist/public/", import.meta.url));
@@ -41,6 +42,8 @@ export interface PageAssets {
   /** The stylesheets every page links, in order: built styles, theme, the operator's custom.css. */
   readonly stylesheets: readonly string[];
   readonly logoUrl: string | undefined;
+  /** The operator's header and footer markup (`templates/` in the overrides folder). */
+  readonly fragments: OperatorFragments;
   /** Bytes of a served file as sent to a browser that accepts gzip (for the weight budget). */
   transferSize(url: string): number;
   /** Adds `GET /assets/:file`. */
@@ -105,6 +108,7 @@ export function loadPageAssets(ui: UiSettings, publicDir = PUBLIC_DIR): PageAsse
     },
     stylesheets,
     logoUrl,
+    fragments: loadOperatorFragments(ui.overridesDir),
     transferSize(url) {
       const file = served.get(url.replace(/^\/assets\//, ""));
       return file === undefined ? 0 : (file.gzipped ?? file.body).length;

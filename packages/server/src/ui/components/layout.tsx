@@ -1,7 +1,7 @@
 /**
  * The frame of every page: `lang`, a `<title>`, the stylesheets, a skip link, the header (the
  * product, and for a signed-in person their account, the console for admins and "Sign out"),
- * one `<main>` and the language switcher. Scripts are external modules only (the CSP has no
+ * one `<main>`, the operator's header and footer markup if any, and the language switcher. Scripts are external modules only (the CSP has no
  * inline script).
  */
 import type { ComponentChildren } from "preact";
@@ -45,6 +45,7 @@ export function Layout({ ctx, title, width, scripts = [], children }: LayoutProp
             {ctx.logoUrl === undefined ? null : <img src={ctx.logoUrl} alt="" />}
             <span>{ctx.productName}</span>
           </a>
+          <OperatorFragment markup={ctx.assets.fragments.header} class="operator-header" />
           {signedIn === null ? null : (
             <nav class="header-actions" aria-label={t.common.account}>
               <a href="/account">{t.common.account}</a>
@@ -62,11 +63,18 @@ export function Layout({ ctx, title, width, scripts = [], children }: LayoutProp
           {children}
         </main>
         <footer class="site-footer">
+          <OperatorFragment markup={ctx.assets.fragments.footer} class="operator-footer" />
           <LanguageSwitcher ctx={ctx} />
         </footer>
       </body>
     </html>
   );
+}
+
+/** The operator's static markup from the overrides folder: trusted like the configuration, checked at start (operator-fragments.ts). */
+function OperatorFragment({ markup, class: className }: { markup: string | undefined; class: string }) {
+  if (markup === undefined) return null;
+  return <div class={className} dangerouslySetInnerHTML={{ __html: markup }} />;
 }
 
 function LanguageSwitcher({ ctx }: { ctx: PageContext }) {

@@ -17,7 +17,7 @@ import { chromiumAvailable, launchChromium } from "./chromium.js";
 
 export { STRONG_PASSWORD };
 
-/** Screenshots land here (repository root `test-results/pages/`), linked from the README's gallery. */
+/** Screenshots land here (repository root `test-results/pages/`), linked from the gallery in docs/pages.md. */
 export const SCREENSHOT_DIR = resolve(
   fileURLToPath(new URL("../../../../../test-results/pages/", import.meta.url)),
 );

@@ -877,7 +877,14 @@ const de: Messages = {
         created: "Der Webhook wurde registriert.",
         saved: "Die Änderungen wurden gespeichert.",
         deleted: "Der Webhook und seine Zustellungen wurden gelöscht.",
-        retried: "Die Zustellung wird jetzt erneut versucht.",
+      },
+      retryNotices: {
+        due: "Die Zustellung wird jetzt erneut versucht.",
+        delivered: "Die Zustellung wurde erneut versucht und ist angekommen.",
+        failedAgain:
+          "Die Zustellung wurde erneut versucht und ist gescheitert; sie wird später wieder versucht.",
+        failed: "Die Zustellung wurde erneut versucht und ist gescheitert; sie wird nicht mehr versucht.",
+        queued: "Die Zustellung wurde für einen neuen Versuch vorgemerkt.",
       },
       webhook: {
         title: (host) => `Webhook an ${host}`,

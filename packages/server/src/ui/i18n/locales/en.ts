@@ -839,7 +839,13 @@ const en = {
         created: "The webhook was registered.",
         saved: "The changes were saved.",
         deleted: "The webhook and its deliveries were deleted.",
-        retried: "The delivery will be tried again now.",
+      },
+      retryNotices: {
+        due: "The delivery will be tried again now.",
+        delivered: "The delivery was tried again and delivered.",
+        failedAgain: "The delivery was tried again and failed; it will be tried again later.",
+        failed: "The delivery was tried again and failed; it will not be tried again.",
+        queued: "The delivery was queued to be tried again.",
       },
       webhook: {
         title: (host: string) => `Webhook to ${host}`,

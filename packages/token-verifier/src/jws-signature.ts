@@ -1,0 +1,54 @@
+/**
+ * JWS signature verification (RFC 7515 §5.2, RFC 7518 §3) with node:crypto and a `KeyObject`
+ * opened once: the algorithm bound to the key decides, and the key's type is checked again, so
+ * that no token can make a public key serve as an HMAC secret (RFC 8725 §2.1).
+ */
+import { constants, createHmac, type KeyObject, timingSafeEqual, verify } from "node:crypto";
+
+/** The JWS algorithms Portcullis signs with; `none` is not one of them (RFC 8725 §3.2). */
+export type JwsAlgorithm = "ES256" | "RS256" | "EdDSA" | "HS256";
+
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = Object.freeze(["ES256", "RS256", "EdDSA", "HS256"]);
+
+/** A key that verifies tokens, bound to the one algorithm it may be used with. */
+export interface VerificationKey {
+  readonly alg: JwsAlgorithm;
+  readonly key: KeyObject;
+}
+
+const ES256_SIGNATURE_BYTES = 64;
+const ED25519_SIGNATURE_BYTES = 64;
+
+/**
+ * Whether `signature` is `entry`'s signature of `data`, by the algorithm bound to the key.
+ *
+ * @example
+ * verifyJwsSignature({ alg: "ES256", key: publicKey }, Buffer.from(`${header}.${payload}`, "latin1"), signature);
+ */
+export function verifyJwsSignature(entry: VerificationKey, data: Buffer, signature: Buffer): boolean {
+  const { key } = entry;
+  if (entry.alg === "HS256") {
+    if (key.type !== "secret") return false;
+    const expected = createHmac("sha256", key).update(data).digest();
+    return signature.length === expected.length && timingSafeEqual(signature, expected);
+  }
+  if (key.type !== "public") return false;
+  switch (entry.alg) {
+    case "ES256":
+      // RFC 7518 §3.4: exactly R ‖ S, not DER; r = 0 or s = 0 is never valid (the
+      // CVE-2022-21449 class), refused before OpenSSL sees it.
+      if (signature.length !== ES256_SIGNATURE_BYTES) return false;
+      if (isZero(signature, 0, 32) || isZero(signature, 32, 64)) return false;
+      return verify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
+    case "RS256":
+      return verify("sha256", data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+    case "EdDSA":
+      if (signature.length !== ED25519_SIGNATURE_BYTES) return false;
+      return verify(null, data, key, signature);
+  }
+}
+
+function isZero(bytes: Buffer, start: number, end: number): boolean {
+  for (let index = start; index < end; index += 1) if (bytes[index] !== 0) return false;
+  return true;
+}
