@@ -9,8 +9,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import SQLite from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import SQLite from "../../src/store/sql/sqlite-driver.js";
 import {
   CLI_ENTRY,
   findFreePort,

@@ -5,10 +5,10 @@
  * The storm must be stopped first, or a refresh in flight would look like a broken rotation.
  */
 import { createHash } from "node:crypto";
-import SQLite from "better-sqlite3";
 import pg from "pg";
 import { type ChainVerdict, verifyAuditChain } from "../../src/domain/audit/audit-chain.js";
 import type { AuditRecord } from "../../src/domain/audit/audit-record.js";
+import SQLite from "../../src/store/sql/sqlite-driver.js";
 import type { StormLedger } from "./mixed-storm.js";
 
 /** Reads whole tables of one database; both dialects answer the same plain SELECTs. */

@@ -5,7 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import SQLite from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import {
   Kysely,
   type Migration,
@@ -18,6 +18,7 @@ import {
 import pg from "pg";
 import { migrations } from "./migrations/index.js";
 import type { Database } from "./schema.js";
+import SQLite from "./sqlite-driver.js";
 
 export type SqlDialectName = "sqlite" | "postgres";
 
@@ -102,8 +103,8 @@ const NOTHING_TO_ROLL_BACK = {
  * Statements are reusable in better-sqlite3 (Kysely never iterates two at once on the one
  * connection), so keep the most recent ones by SQL text.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sql) {
       // SQLite ends the transaction by itself on some errors (a full disk, an I/O error); the

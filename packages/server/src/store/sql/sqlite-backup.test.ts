@@ -7,12 +7,12 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqlDatabase } from "./database.js";
 import { migrations } from "./migrations/index.js";
 import { backupSqlite, restoreSqlite } from "./sqlite-backup.js";
+import SQLite from "./sqlite-driver.js";
 
 let dir: string;
 let live: string;

@@ -24,8 +24,9 @@ import {
   unlinkSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import SQLite from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { migrations } from "./migrations/index.js";
+import SQLite from "./sqlite-driver.js";
 
 /** better-sqlite3 clamps a step to this many pages; the whole database fits in one step. */
 const ALL_PAGES = 0x7fffffff;
@@ -64,7 +65,7 @@ type Inspection =
   | { ok: true; migrations: string[] }
   | ({ ok: false } & Extract<BackupRefusal, { code: "not_a_backup" | "newer_version" }>);
 
-function inspect(database: SQLite.Database, path: string): Inspection {
+function inspect(database: BetterSqlite3.Database, path: string): Inspection {
   try {
     const check = database.pragma("quick_check", { simple: true });
     if (check !== "ok")
@@ -237,7 +238,7 @@ export async function restoreSqlite(
   } as const;
   if (targetExists && heldByAnotherProcess(targetPath)) return inUse;
 
-  let backup: SQLite.Database;
+  let backup: BetterSqlite3.Database;
   try {
     // Read-only: restoring never changes the backup.
     backup = new SQLite(from, { readonly: true, fileMustExist: true });
