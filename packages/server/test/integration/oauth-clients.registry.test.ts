@@ -50,6 +50,22 @@ describe("OAuth client registry › the provider's side", () => {
     return outcome.client;
   }
 
+  it("gives ids that never begin with - or _ (a command line would read them as options)", async () => {
+    // Random bytes whose base64url begins with "-" (0xf8…) then "_" (0xfc…), then a usable draw.
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0xfc), Buffer.alloc(16, 0x41)];
+    const service = createClientService({
+      persistence: createSqlPersistence(t.database.db),
+      clock: { now: () => Date.now() },
+      rules: { allowedScopes: registrableScopes([]), allowLoopbackHttp: true },
+      clientGrants: { async revokeEverythingOfClient() {} },
+      random: (size) => (size === 16 ? (draws.shift() ?? Buffer.alloc(16, 0x42)) : Buffer.alloc(size, 7)),
+    });
+    const outcome = await service.createClient(SERVICE, null);
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+    expect(outcome.client.id).toBe(Buffer.alloc(16, 0x41).toString("base64url"));
+    expect(draws).toEqual([]);
+  });
+
   it("revokes a deleted client's grants once, after its row is gone, and not for an unknown id", async () => {
     const client = await create();
     const other = await create();

@@ -104,6 +104,17 @@ export interface ClientService {
 }
 
 const CLIENT_ID_BYTES = 16;
+
+/**
+ * 16 random bytes, base64url, drawn again when it would begin with `-` or `_` (1 in 32): an id
+ * that begins with `-` reads as an option on a command line (`portcullis clients delete -fh2…`).
+ */
+function newClientId(random: RandomSource): string {
+  for (;;) {
+    const id = random(CLIENT_ID_BYTES).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
 const FIELDS = [
   "name",
   "redirectUris",
@@ -178,7 +189,7 @@ export function createClientService(deps: ClientServiceDeps): ClientService {
       const clientSecret = input.type === "confidential" ? generateClientSecret(random) : null;
       const client: OAuthClient = {
         ...checked.settings,
-        id: random(CLIENT_ID_BYTES).toString("base64url"),
+        id: newClientId(random),
         // Checked above: only the grant types the server offers are left.
         grantTypes: checked.settings.grantTypes as GrantType[],
         secretHash: clientSecret === null ? null : hashClientSecret(clientSecret),
