@@ -98,6 +98,12 @@ export interface SessionStore {
 }
 
 export interface SigningKeyStore {
+  /**
+   * Serialises the creation of the first key until the transaction ends, so instances starting
+   * together on an empty database agree on one: a transaction-scoped advisory lock on PostgreSQL;
+   * SQLite runs one write transaction at a time anyway.
+   */
+  lockSigningKeys(): Promise<void>;
   listSigningKeys(): Promise<StoredSigningKey[]>;
   insertSigningKey(key: StoredSigningKey): Promise<void>;
   /** Marks every current key but `exceptKid` as retired at `at`. */

@@ -6,7 +6,7 @@
  */
 import type { ClientContext } from "../audit/audit-event.js";
 import type { Clock } from "../clock.js";
-import type { Persistence } from "../persistence.js";
+import type { Persistence, Stores } from "../persistence.js";
 import { createKeyRing, type KeyRing } from "./key-ring.js";
 import { generateSigningKey, type SigningAlgorithm, type StoredSigningKey } from "./signing-key.js";
 
@@ -65,24 +65,41 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
   const hasCurrentKey = (keys: StoredSigningKey[]) =>
     keys.some((key) => key.alg === algorithm && key.retiredAt === null);
 
+  /** Stores a new current key, retires the others and records it, in the caller's transaction. */
+  async function storeNewKey(
+    stores: Stores,
+    actor: KeyRotationActor | undefined,
+    now: number,
+  ): Promise<string> {
+    const key = generateSigningKey(algorithm, { kek, now });
+    await stores.signingKeys.insertSigningKey(key);
+    await stores.signingKeys.retireSigningKeys(key.kid, now);
+    await stores.audit.appendAuditEvent({
+      type: "signing_key.rotated",
+      userId: null,
+      actorId: actor?.userId ?? null,
+      ip: actor?.client.ip ?? null,
+      userAgent: actor?.client.userAgent ?? null,
+      details: { kid: key.kid, alg: key.alg },
+      at: now,
+    });
+    return key.kid;
+  }
+
   async function rotate(actor?: KeyRotationActor): Promise<string> {
     const now = clock.now();
-    const key = generateSigningKey(algorithm, { kek, now });
-    await persistence.transaction(async (stores) => {
-      await stores.signingKeys.insertSigningKey(key);
-      await stores.signingKeys.retireSigningKeys(key.kid, now);
-      await stores.audit.appendAuditEvent({
-        type: "signing_key.rotated",
-        userId: null,
-        actorId: actor?.userId ?? null,
-        ip: actor?.client.ip ?? null,
-        userAgent: actor?.client.userAgent ?? null,
-        details: { kid: key.kid, alg: key.alg },
-        at: now,
-      });
-    });
+    const kid = await persistence.transaction((stores) => storeNewKey(stores, actor, now));
     if (ring !== undefined) await reload();
-    return key.kid;
+    return kid;
+  }
+
+  /** The first key, once: instances starting together on an empty database wait on one another. */
+  async function createFirstKey(): Promise<void> {
+    await persistence.transaction(async (stores) => {
+      await stores.signingKeys.lockSigningKeys();
+      if (hasCurrentKey(await stores.signingKeys.listSigningKeys())) return;
+      await storeNewKey(stores, undefined, clock.now());
+    });
   }
 
   async function loadUsableKeys(): Promise<StoredSigningKey[]> {
@@ -101,7 +118,7 @@ export function createSigningKeyService(options: SigningKeyServiceOptions): Sign
     async initialize() {
       let keys = await loadUsableKeys();
       if (!hasCurrentKey(keys)) {
-        await rotate();
+        await createFirstKey();
         keys = await loadUsableKeys();
       }
       ring = createKeyRing({ kek, previousKeks: options.previousKeks ?? [], algorithm, keys });

@@ -1,12 +1,20 @@
 /** Signing keys in SQL; private parts arrive already sealed (encrypted) by the domain. */
 import type { JsonWebKey } from "node:crypto";
-import type { Kysely } from "kysely";
+import { type Kysely, PostgresAdapter, sql } from "kysely";
 import type { SigningKeyStore } from "../../domain/persistence.js";
 import type { SigningAlgorithm } from "../../domain/tokens/signing-key.js";
 import type { Database } from "./schema.js";
 
+/** The advisory lock key of the first signing key's creation ("PCKEYS" in ASCII). */
+const SIGNING_KEYS_LOCK = 0x50434b455953n;
+
 export function createSigningKeyRepository(db: Kysely<Database>): SigningKeyStore {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
+    async lockSigningKeys() {
+      if (postgres)
+        await sql`select pg_advisory_xact_lock(${SIGNING_KEYS_LOCK.toString()}::bigint)`.execute(db);
+    },
     async listSigningKeys() {
       const rows = await db.selectFrom("signing_keys").selectAll().orderBy("created_at", "asc").execute();
       return rows.map((row) => ({
