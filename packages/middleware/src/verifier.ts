@@ -15,6 +15,7 @@ import {
   createAccessTokenCheck,
   createVerifiedTokenCache,
   MAX_TOKEN_LENGTH,
+  REFUSAL_REASONS,
 } from "@portcullis/token-verifier";
 import { createRemoteKeySet, type RemoteKeySet } from "./jwks.js";
 import { isHttpUrl, type RevocationListener } from "./revocation.js";
@@ -97,25 +98,15 @@ interface CachedToken {
   expMs: number;
 }
 
+/**
+ * Every refusal: the core's reasons and revocation. `TokenFailure` spells them out because the
+ * published declarations must not name the bundled core; `satisfies` keeps the two in step.
+ */
+const FAILURES = [...REFUSAL_REASONS, "revoked"] as const satisfies readonly TokenFailure[];
+
 /** One frozen result per reason: a refusal allocates nothing. */
 const INVALID = Object.fromEntries(
-  (
-    [
-      "malformed",
-      "algorithm",
-      "type",
-      "header",
-      "unknown_key",
-      "signature",
-      "claims",
-      "issuer",
-      "audience",
-      "expired",
-      "not_yet_valid",
-      "revoked",
-      "bound",
-    ] as const
-  ).map((reason) => [reason, Object.freeze({ ok: false, code: "invalid_token", reason })]),
+  FAILURES.map((reason) => [reason, Object.freeze({ ok: false, code: "invalid_token", reason })]),
 ) as { readonly [R in TokenFailure]: VerifyResult };
 const KEYS_UNAVAILABLE: VerifyResult = { ok: false, code: "service_unavailable", reason: "keys_unavailable" };
 const REVOCATION_UNAVAILABLE: VerifyResult = {

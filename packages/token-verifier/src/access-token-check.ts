@@ -19,22 +19,26 @@ import {
   verifyJwsSignature,
 } from "./jws-signature.js";
 
-/** Why a token was refused; for logs and tests, never for the client. */
-export type RefusalReason =
-  | "malformed"
-  | "algorithm"
-  | "type"
-  | "header"
-  /** A well-formed `kid` that names no key (yet): a caller with a remote key set may fetch it. */
-  | "unknown_key"
-  | "signature"
-  | "claims"
-  | "issuer"
-  | "audience"
-  | "expired"
-  | "not_yet_valid"
-  /** Sender-constrained (`cnf`) where the options refuse it. */
-  | "bound";
+/**
+ * Why a token was refused; for logs and tests, never for the client. `unknown_key`: a well-formed
+ * `kid` that names no key (yet), so a caller with a remote key set may fetch it; `bound`:
+ * sender-constrained (`cnf`) where the options refuse it.
+ */
+export const REFUSAL_REASONS = [
+  "malformed",
+  "algorithm",
+  "type",
+  "header",
+  "unknown_key",
+  "signature",
+  "claims",
+  "issuer",
+  "audience",
+  "expired",
+  "not_yet_valid",
+  "bound",
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The claims every accepted token has, checked; the object is the parsed payload itself. */
 export interface CheckedClaims {
@@ -103,22 +107,7 @@ const IAT_LEEWAY_MS = 60_000;
 
 /** One frozen result per reason: a refusal allocates nothing. */
 const REFUSED = Object.fromEntries(
-  (
-    [
-      "malformed",
-      "algorithm",
-      "type",
-      "header",
-      "unknown_key",
-      "signature",
-      "claims",
-      "issuer",
-      "audience",
-      "expired",
-      "not_yet_valid",
-      "bound",
-    ] as const
-  ).map((reason) => [reason, Object.freeze({ ok: false, reason })]),
+  REFUSAL_REASONS.map((reason) => [reason, Object.freeze({ ok: false, reason })]),
 ) as { readonly [R in RefusalReason]: { readonly ok: false; readonly reason: R } };
 
 /**

@@ -12,6 +12,7 @@ export {
   createAccessTokenCheck,
   KID_PATTERN,
   MAX_TOKEN_LENGTH,
+  REFUSAL_REASONS,
   type RefusalReason,
 } from "./access-token-check.js";
 export { countMemberNames, decodeBase64Url, decodeJsonObject, isCanonicalBase64Url } from "./jws-segments.js";
