@@ -67,7 +67,7 @@ export function ReauthenticatePage({ ctx, uid, clientName, offerCode, error }: R
       <h1>{t.consent.reauthTitle}</h1>
       <ErrorAlert message={error} />
       <p>{t.consent.reauthIntro(clientName)}</p>
-      <form method="post" action={`/interaction/${encodeURIComponent(uid)}/reauthenticate`}>
+      <form method="post" action={`/interaction/${encodeURIComponent(uid)}/reauthenticate`} class="stack">
         <CsrfField ctx={ctx} />
         <Field
           id="reauth-password"
