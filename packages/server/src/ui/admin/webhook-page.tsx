@@ -173,7 +173,7 @@ function DeliveriesTable({
           {deliveries.map((delivery) => (
             <tr key={delivery.id}>
               <th scope="row" id={`delivery-${delivery.id}-event`}>
-                <code>{delivery.eventType}</code>
+                <code class="admin-type">{delivery.eventType}</code>
               </th>
               <td>{labels.statuses[delivery.status]}</td>
               <td>{delivery.attempts}</td>
