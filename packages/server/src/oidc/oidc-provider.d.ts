@@ -12,6 +12,8 @@ declare module "oidc-provider" {
     uid: string;
     /** When the request began (seconds since the epoch). */
     iat: number;
+    /** When it expires (seconds since the epoch). */
+    exp: number;
     prompt: {
       name: string;
       reasons: string[];

@@ -28,6 +28,7 @@ import {
   textField,
 } from "../render.js";
 import { ConsentPage, ReauthenticatePage } from "./consent-page.js";
+import { needsFreshSignIn } from "./fresh-sign-in.js";
 
 /** What the interaction pages need of the OpenID provider. */
 export interface OpenIdPageDeps {
@@ -140,10 +141,20 @@ export const interactionPages: FastifyPluginAsync<PageDeps & { openId: OpenIdPag
     return finish(request, reply, { consent: { grantId } });
   }
 
-  /** `prompt=login`, or a `max_age` the sign-in is older than: a sign-in since the request began is needed. */
-  const needsFreshSignIn = (interaction: InteractionDetails, person: PageSession) =>
-    interaction.prompt.reasons.some((reason) => reason === "login_prompt" || reason === "max_age") &&
-    person.authTime < interaction.iat;
+  // A browser that came signed out and was sent to /login is remembered for the request's life:
+  // its sign-in, even in the second the request began, is a fresh one (fresh-sign-in.ts).
+  const sentToSignInKey = (uid: string) => `oidc-interaction-sign-in:${uid}`;
+  async function sendToSignIn(reply: FastifyReply, interaction: InteractionDetails) {
+    const ttlMs = Math.max(1, interaction.exp * 1000 - openId.now());
+    await deps.ephemeral.put(sentToSignInKey(interaction.uid), "1", ttlMs);
+    return seeOther(reply, `/login?redirectTo=${encodeURIComponent(`/interaction/${interaction.uid}`)}`);
+  }
+  const needsSignInAgain = (interaction: InteractionDetails, person: PageSession) =>
+    needsFreshSignIn(
+      { reasons: interaction.prompt.reasons, iat: interaction.iat },
+      person.authTime,
+      async () => (await deps.ephemeral.get(sentToSignInKey(interaction.uid))) !== undefined,
+    );
 
   const signedInAs = (person: PageSession, authTime = person.authTime) => ({
     login: { accountId: person.user.id, ts: authTime, amr: person.amr, remember: true },
@@ -178,9 +189,8 @@ export const interactionPages: FastifyPluginAsync<PageDeps & { openId: OpenIdPag
     const person = ctx.signedIn;
     const { uid } = interaction;
     if (interaction.prompt.name === "login") {
-      if (person === null)
-        return seeOther(reply, `/login?redirectTo=${encodeURIComponent(`/interaction/${uid}`)}`);
-      if (needsFreshSignIn(interaction, person))
+      if (person === null) return sendToSignIn(reply, interaction);
+      if (await needsSignInAgain(interaction, person))
         return reauthenticatePage(request, reply, interaction, person);
       return finish(request, reply, signedInAs(person));
     }
@@ -234,10 +244,7 @@ export const interactionPages: FastifyPluginAsync<PageDeps & { openId: OpenIdPag
           );
         case "session_ended":
           clearSessionCookie(reply, config.secureCookies);
-          return seeOther(
-            reply,
-            `/login?redirectTo=${encodeURIComponent(`/interaction/${interaction.uid}`)}`,
-          );
+          return sendToSignIn(reply, interaction);
       }
     }
     if (!("cookie" in outcome)) throw new Error("a page session is a cookie session");
