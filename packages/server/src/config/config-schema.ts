@@ -229,9 +229,17 @@ export const ConfigSchema = Type.Object({
     Type.Integer({
       minimum: 1,
       maximum: 64,
-      description: "Password hashes in flight at once. Default: the number of cores.",
+      description:
+        "Password hashes computed at once, one thread each (each thread also holds its next one). Default: the number of cores.",
     }),
   ),
+  PORTCULLIS_HASH_NICENESS: Type.Integer({
+    minimum: 0,
+    maximum: 19,
+    default: 10,
+    description:
+      "How far below the event loop the password-hash threads run (Linux `nice`, per thread): a login storm leaves the CPU to every other request first. `0` runs them at the same priority; choose it when other busy processes on the machine would otherwise starve the hashing.",
+  }),
   PORTCULLIS_HASH_QUEUE: Type.Integer({
     minimum: 0,
     maximum: 10_000,

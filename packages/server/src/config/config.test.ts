@@ -48,6 +48,7 @@ describe("loadConfig › defaults", () => {
       trustProxy: false,
       hashConcurrency: undefined,
       hashQueue: 64,
+      hashNiceness: 10,
       cacheEntries: 10_000,
       roles: ["user", "admin"],
       roleScopes: { user: ["events:read"], admin: ["admin:read", "admin:write"] },
@@ -202,6 +203,13 @@ describe("loadConfig › invalid values", () => {
       "PORTCULLIS_ACCESS_TOKEN_TTL",
     ]);
     expect(loadConfig({ PORTCULLIS_ACCESS_TOKEN_TTL: "24h" }).accessTokenTtlSeconds).toBe(86_400);
+  });
+
+  it("runs the hash threads 10 below the event loop unless told, from 0 to 19", () => {
+    expect(loadConfig({ PORTCULLIS_HASH_NICENESS: "0" }).hashNiceness).toBe(0);
+    expect(loadConfig({ PORTCULLIS_HASH_NICENESS: "19" }).hashNiceness).toBe(19);
+    expect(namedVariables(refusal({ PORTCULLIS_HASH_NICENESS: "20" }))).toEqual(["PORTCULLIS_HASH_NICENESS"]);
+    expect(namedVariables(refusal({ PORTCULLIS_HASH_NICENESS: "-1" }))).toEqual(["PORTCULLIS_HASH_NICENESS"]);
   });
 
   it("refuses a refresh-token lifetime shorter than the access-token lifetime", () => {

@@ -65,6 +65,8 @@ export interface Config {
   readonly trustProxy: TrustProxySetting;
   readonly hashConcurrency: number | undefined;
   readonly hashQueue: number;
+  /** `nice` increment of the password-hash threads (0 = the event loop's priority). */
+  readonly hashNiceness: number;
   /** PORTCULLIS_CACHE_ENTRIES: the bound of each in-process cache (tokens, cookie sessions, users). */
   readonly cacheEntries: number;
   /** Every role that may be granted: `user`, `admin`, then those of `PORTCULLIS_ROLES`. */
@@ -439,6 +441,7 @@ function resolveConfig(raw: RawConfig, social: SocialLoginConfig): Config {
     trustProxy: parseTrustProxy(raw.PORTCULLIS_TRUST_PROXY),
     hashConcurrency: raw.PORTCULLIS_HASH_CONCURRENCY,
     hashQueue: raw.PORTCULLIS_HASH_QUEUE,
+    hashNiceness: raw.PORTCULLIS_HASH_NICENESS,
     cacheEntries: raw.PORTCULLIS_CACHE_ENTRIES,
     roles: Object.freeze(configuredRoles(raw)),
     roleScopes: readRoleScopes(raw.PORTCULLIS_ROLE_SCOPES, null).roleScopes,

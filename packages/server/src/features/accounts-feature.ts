@@ -35,9 +35,13 @@ export interface Accounts {
 
 export function createAccounts(deps: Platform & Sessions): Accounts {
   const { config, clock, persistence, shared, bus, sessions, log } = deps;
+  const hashThreads = config.hashConcurrency ?? availableParallelism();
   const hasher = createPasswordHasher({
-    maxConcurrent: config.hashConcurrency ?? availableParallelism(),
+    // One thread per core computing, each holding its next hash (password-hasher.ts).
+    threads: hashThreads,
+    maxConcurrent: hashThreads * 2,
     maxQueued: config.hashQueue,
+    threadNiceness: config.hashNiceness,
     ...deps.deps.hasher,
   });
   const throttle = createLoginThrottle({

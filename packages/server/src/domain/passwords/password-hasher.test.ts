@@ -210,6 +210,30 @@ describe("createPasswordHasher › queue", () => {
     }
   });
 
+  it("with fewer threads than hashes in flight, hands each thread its next hash and keeps the bound", async () => {
+    const held = createPasswordHasher({ ...FAST, threads: 1, maxConcurrent: 2, maxQueued: 1 });
+    const passwords = ["one", "two", "three", "four"];
+    const results = await Promise.allSettled(passwords.map((password) => held.hash(password)));
+    // Two in flight on the one thread, one waiting, the fourth refused.
+    expect(results.map((result) => result.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    for (const [i, result] of results.slice(0, 3).entries()) {
+      if (result.status !== "fulfilled") throw new Error("expected a hash");
+      await expect(held.verify(result.value, passwords[i] ?? "")).resolves.toEqual({
+        valid: true,
+        needsRehash: false,
+      });
+    }
+  });
+
+  it("refuses a thread count below 1", () => {
+    expect(() => createPasswordHasher({ ...FAST, threads: 0 })).toThrow(/threads/);
+  });
+
   it("runs queued work in arrival order", async () => {
     const serial = createPasswordHasher({ ...FAST, maxConcurrent: 1, maxQueued: 10 });
     const finished: number[] = [];

@@ -19,8 +19,14 @@ import { createArgon2Threads } from "./argon2-threads.js";
 import { identifyImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 
 export interface PasswordHasherOptions {
-  /** Hashes in flight at once (the server passes `os.availableParallelism()`). */
+  /** Hashes in flight at once (the server passes twice its hash threads: see `threads`). */
   maxConcurrent: number;
+  /**
+   * Hash threads (the server passes `os.availableParallelism()`); default `maxConcurrent`. With
+   * fewer threads than hashes in flight, each thread is handed its next hash while it computes
+   * one, so it never idles until a busy event loop gets round to passing it more work.
+   */
+  threads?: number;
   /** Calls allowed to wait beyond that; when full, calls throw `ServiceBusyError`. */
   maxQueued: number;
   /** argon2 memory in KiB; default 19456 (OWASP). */
@@ -31,8 +37,9 @@ export interface PasswordHasherOptions {
   parallelism?: number;
   /**
    * `nice` increment of the hash threads (argon2-threads.ts); default 0, the event loop's own
-   * priority. Raised, a login storm leaves the CPU to other requests first, but the hashes then
-   * also yield to every other busy process on the machine.
+   * priority (the server passes PORTCULLIS_HASH_NICENESS, 10 by default). Raised, a login storm
+   * leaves the CPU to other requests first, but the hashes then also yield to every other busy
+   * process on the machine.
    */
   threadNiceness?: number;
 }
@@ -155,6 +162,7 @@ function validateOptions(options: Required<PasswordHasherOptions>): void {
     Number.isInteger(value) && value >= min && value <= max;
   if (!isInteger(options.maxConcurrent, 1, 1_024)) problems.push("maxConcurrent must be an integer from 1");
   if (!isInteger(options.maxQueued, 0, 1_000_000)) problems.push("maxQueued must be an integer from 0");
+  if (!isInteger(options.threads, 1, 1_024)) problems.push("threads must be an integer from 1");
   if (!isInteger(options.parallelism, 1, 255)) problems.push("parallelism must be an integer from 1 to 255");
   // RFC 9106 §3.1: memory must be at least 8 KiB per lane.
   if (!isInteger(options.memoryCost, 8 * Math.max(1, options.parallelism), 2 ** 32 - 1)) {
@@ -185,6 +193,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   const settings: Required<PasswordHasherOptions> = {
     maxConcurrent: options.maxConcurrent,
     maxQueued: options.maxQueued,
+    threads: options.threads ?? options.maxConcurrent,
     threadNiceness: options.threadNiceness ?? 0,
     memoryCost: options.memoryCost ?? OWASP_MEMORY_COST_KIB,
     timeCost: options.timeCost ?? OWASP_TIME_COST,
@@ -200,8 +209,8 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     parallelism: settings.parallelism,
     outputLen: ARGON2_OUTPUT_BYTES,
   };
-  // One hash thread per hash in flight, off libuv's pool (argon2-threads.ts).
-  const argon2 = createArgon2Threads({ threads: settings.maxConcurrent, niceness: settings.threadNiceness });
+  // Hash threads of their own, off libuv's pool (argon2-threads.ts); each takes the least loaded.
+  const argon2 = createArgon2Threads({ threads: settings.threads, niceness: settings.threadNiceness });
   const queue = createWorkQueue(settings.maxConcurrent, settings.maxQueued);
   const argon2Hash = (password: string | Uint8Array) => argon2.hash(password, argon2Options);
   const argon2Verify = (storedHash: string, password: string) => argon2.verify(storedHash, password);
