@@ -17,6 +17,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index.js";
+import { runTaggedQueriesPrepared } from "./prepared-statements.js";
 import type { Database } from "./schema.js";
 import SQLite from "./sqlite-driver.js";
 
@@ -91,7 +92,10 @@ async function openPostgres(url: string, options: SqlDatabaseOptions): Promise<S
   // (between the queries of a transaction). Unheard, either would end the process; the failure
   // reaches the request through its next query instead, answered 503.
   pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    runTaggedQueriesPrepared(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.migrate !== false) await migrateToLatest(db);
   return { db, dialect: "postgres", close: () => db.destroy() };

@@ -2,6 +2,7 @@
 import { type Kysely, PostgresAdapter, type Selectable, sql } from "kysely";
 import type { RotatedRefreshToken, SessionStore, SuccessorRefreshToken } from "../../domain/persistence.js";
 import type { Session, SessionTransport } from "../../domain/sessions/session.js";
+import { preparedTag } from "./prepared-statements.js";
 import type { Database, SessionsTable, UsersTable } from "./schema.js";
 import { toUser, withoutPassword } from "./user-repository.js";
 
@@ -42,8 +43,28 @@ function sessionValues(session: Session) {
   };
 }
 
+/** Named columns, not `sessions.*`: a prepared statement's result must not change with the table. */
+const SESSION_COLUMNS = Object.keys({
+  id: true,
+  user_id: true,
+  transport: true,
+  created_at: true,
+  last_seen_at: true,
+  expires_at: true,
+  revoked_at: true,
+  revoked_reason: true,
+  ip: true,
+  user_agent: true,
+  amr: true,
+  auth_time: true,
+  remember_me: true,
+  token_hash: true,
+  idle_expires_at: true,
+} satisfies Record<keyof SessionsTable, true>);
+const ROTATE_STATEMENT = preparedTag("rotate-refresh-token");
+
 /**
- * PostgreSQL: the rotation as one statement, so one round trip. The compare-and-swap is the
+ * PostgreSQL: the rotation as one statement, so one round trip, prepared once per connection. The compare-and-swap is the
  * `where` of the first update (of concurrent callers, the row lock lets exactly one match: the
  * others re-check `rotated_at is null` after it commits and match nothing); the successor and the
  * session's last-seen time are written from its result, and the session comes back with its user
@@ -55,7 +76,9 @@ async function rotateInOneStatement(
   successor: SuccessorRefreshToken,
   at: number,
 ): Promise<RotatedRefreshToken | undefined> {
-  const { rows } = await sql<Selectable<SessionsTable> & { user_row: Selectable<UsersTable> }>`
+  const { rows } = await sql<
+    Selectable<SessionsTable> & { user_row: Selectable<UsersTable> }
+  >`${sql.raw(ROTATE_STATEMENT)}
     with claimed as (
       update refresh_tokens set rotated_at = ${at}::bigint
       where token_hash = ${presentedHash} and rotated_at is null and expires_at > ${at}::bigint
@@ -71,7 +94,7 @@ async function rotateInOneStatement(
     ), touched as (
       update sessions set last_seen_at = ${at}::bigint from claimed
       where sessions.id = claimed.session_id
-      returning sessions.*
+      returning ${sql.raw(SESSION_COLUMNS.map((column) => `sessions.${column}`).join(", "))}
     )
     select touched.*, to_jsonb(users) - 'password_hash' as user_row
     from touched join users on users.id = touched.user_id`.execute(db);
