@@ -35,7 +35,10 @@ export async function openPlatform(context: FeatureContext): Promise<Platform> {
   let userChanged: (userId: string) => void = () => {};
   const webhookOutbox = createWebhookOutbox(clock);
   const persistence = webhookOutbox.wrap(
-    createSqlPersistence(deps.database.db, { onUserChanged: (userId) => userChanged(userId) }),
+    createSqlPersistence(deps.database.db, {
+      onUserChanged: (userId) => userChanged(userId),
+      sqlite: deps.database.sqlite,
+    }),
   );
   // Chosen by the configuration (REDIS_URL, the database): see store/shared-state.ts.
   const shared = await openSharedState({

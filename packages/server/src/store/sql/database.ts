@@ -26,6 +26,8 @@ export type SqlDialectName = "sqlite" | "postgres";
 export interface SqlDatabase {
   db: Kysely<Database>;
   dialect: SqlDialectName;
+  /** SQLite only: the connection Kysely uses, for the group-committed refresh rotations. */
+  sqlite?: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function openSqlDatabase(url: string, options: SqlDatabaseOptions =
   sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   if (options.migrate !== false) await migrateToLatest(db);
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  return { db, dialect: "sqlite", sqlite, close: () => db.destroy() };
 }
 
 /** int8 (bigint, bigserial) and numeric arrive as strings by default; every such column here holds milliseconds or counters well below 2^53. */

@@ -4,6 +4,7 @@ import type { RotatedRefreshToken, SessionStore, SuccessorRefreshToken } from ".
 import type { Session, SessionTransport } from "../../domain/sessions/session.js";
 import { preparedTag } from "./prepared-statements.js";
 import type { Database, SessionsTable, UsersTable } from "./schema.js";
+import type { RotateRefreshToken } from "./sqlite-rotation-batch.js";
 import { toUser, withoutPassword } from "./user-repository.js";
 
 function toSession(row: Selectable<SessionsTable>): Session {
@@ -159,13 +160,23 @@ function rotateInOneTransaction(
   });
 }
 
-export function createSessionRepository(db: Kysely<Database>): SessionStore {
+/**
+ * @param rotateInBatches SQLite outside a transaction: rotations in group commits
+ *   (sqlite-rotation-batch.ts); otherwise each rotation is a transaction of its own.
+ */
+export function createSessionRepository(
+  db: Kysely<Database>,
+  rotateInBatches?: RotateRefreshToken,
+): SessionStore {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
-    rotateLiveRefreshToken(presentedHash, successor, at) {
-      return postgres
-        ? rotateInOneStatement(db, presentedHash, successor, at)
-        : rotateInOneTransaction(db, presentedHash, successor, at);
+    async rotateLiveRefreshToken(presentedHash, successor, at) {
+      if (postgres) return rotateInOneStatement(db, presentedHash, successor, at);
+      if (rotateInBatches === undefined) return rotateInOneTransaction(db, presentedHash, successor, at);
+      const rows = await rotateInBatches(presentedHash, successor, at);
+      return rows === undefined
+        ? undefined
+        : { session: toSession(rows.session), user: withoutPassword(toUser(rows.user)) };
     },
     async insertSession(session) {
       await db.insertInto("sessions").values(sessionValues(session)).execute();

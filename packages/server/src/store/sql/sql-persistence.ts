@@ -3,6 +3,7 @@
  * is reported to `onUserChanged` (so caches of users can drop it): at once outside a transaction,
  * after the commit inside one, never for a transaction that rolled back.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Persistence, Stores } from "../../domain/persistence.js";
 import { createApiKeyRepository } from "./api-key-repository.js";
@@ -16,6 +17,7 @@ import type { Database } from "./schema.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createSignInHistoryRepository } from "./sign-in-history-repository.js";
 import { createSigningKeyRepository } from "./signing-key-repository.js";
+import { createSqliteRotationBatch, type RotateRefreshToken } from "./sqlite-rotation-batch.js";
 import { createUserAdminRepository } from "./user-admin-repository.js";
 import { createUserRepository } from "./user-repository.js";
 import { createWebAuthnCredentialRepository } from "./webauthn-credential-repository.js";
@@ -25,12 +27,18 @@ const PING_TIMEOUT_MS = 1_000;
 
 export interface SqlPersistenceHooks {
   onUserChanged?: (userId: string) => void;
+  /** SQLite's connection itself, for refresh rotations in group commits (sqlite-rotation-batch.ts). */
+  sqlite?: BetterSqlite3.Database | undefined;
 }
 
-function createStores(db: Kysely<Database>, changed: (userId: string) => void): Stores {
+function createStores(
+  db: Kysely<Database>,
+  changed: (userId: string) => void,
+  rotateInBatches?: RotateRefreshToken,
+): Stores {
   return {
     users: createUserRepository(db, changed),
-    sessions: createSessionRepository(db),
+    sessions: createSessionRepository(db, rotateInBatches),
     signingKeys: createSigningKeyRepository(db),
     audit: createAuditRepository(db),
     apiKeys: createApiKeyRepository(db),
@@ -48,8 +56,11 @@ function createStores(db: Kysely<Database>, changed: (userId: string) => void): 
 
 export function createSqlPersistence(db: Kysely<Database>, hooks: SqlPersistenceHooks = {}): Persistence {
   const announce = hooks.onUserChanged ?? (() => {});
+  // Only outside a transaction: inside one, a rotation belongs to that transaction.
+  const rotateInBatches =
+    hooks.sqlite === undefined ? undefined : createSqliteRotationBatch(db, hooks.sqlite);
   return {
-    ...createStores(db, announce),
+    ...createStores(db, announce, rotateInBatches),
     async transaction(work) {
       const changed = new Set<string>();
       const result = await db
