@@ -65,11 +65,11 @@ const SESSION_COLUMNS = Object.keys({
 const ROTATE_STATEMENT = preparedTag("rotate-refresh-token");
 
 /**
- * PostgreSQL: the rotation as one statement, so one round trip, prepared once per connection. The compare-and-swap is the
- * `where` of the first update (of concurrent callers, the row lock lets exactly one match: the
- * others re-check `rotated_at is null` after it commits and match nothing); the successor and the
- * session's last-seen time are written from its result, and the session comes back with its user
- * (without the password hash).
+ * PostgreSQL: the rotation as one statement, so one round trip, prepared once per connection.
+ * The compare-and-swap is the `where` of the first update (of concurrent callers, the row lock
+ * lets exactly one match: the others re-check `rotated_at is null` after it commits and match
+ * nothing); the successor and the session's last-seen time are written from its result, and the
+ * session comes back with its user (without the password hash).
  */
 async function rotateInOneStatement(
   db: Kysely<Database>,
