@@ -5,7 +5,7 @@
  * session is half-rotated, no act that answered 2xx is missing from the audit log, and the
  * audit chain verifies.
  *
- * The disk is a 16 MiB tmpfs mounted for this test, which needs root (or CAP_SYS_ADMIN): where
+ * The disk is a 64 MiB tmpfs mounted for this test, which needs root (or CAP_SYS_ADMIN): where
  * mounting is not permitted the test is not run, and says why.
  */
 import { execFileSync } from "node:child_process";
@@ -19,10 +19,11 @@ import { checkLedger, NOTHING_LOST, readSqlite, verifyChain } from "../support/s
 import { PUBLIC_URL, STRONG_PASSWORD, TEST_SECRET } from "../support/test-app.js";
 
 /**
- * Larger than SQLite's WAL at its automatic checkpoint (1000 pages, 4 MiB): on a disk smaller
- * than that, the WAL alone fills it and never reaches the checkpoint that would let it start over.
+ * Larger than SQLite's WAL at its automatic checkpoint (10,000 pages, about 40 MB: database.ts):
+ * on a disk smaller than that, the WAL alone fills it and never reaches the checkpoint that would
+ * let it start over.
  */
-const DISK_BYTES = 16 * 1024 * 1024;
+const DISK_BYTES = 64 * 1024 * 1024;
 /** Room left beside the ballast: a few dozen write transactions' worth of WAL frames. */
 const ROOM_BYTES = 192 * 1024;
 const WAIT_MS = 30_000;
