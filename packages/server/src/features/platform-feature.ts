@@ -35,10 +35,7 @@ export async function openPlatform(context: FeatureContext): Promise<Platform> {
   let userChanged: (userId: string) => void = () => {};
   const webhookOutbox = createWebhookOutbox(clock);
   const persistence = webhookOutbox.wrap(
-    createSqlPersistence(deps.database.db, {
-      onUserChanged: (userId) => userChanged(userId),
-      sqlite: deps.database.sqlite,
-    }),
+    createSqlPersistence(deps.database, { onUserChanged: (userId) => userChanged(userId) }),
   );
   // Chosen by the configuration (REDIS_URL, the database): see store/shared-state.ts.
   const shared = await openSharedState({

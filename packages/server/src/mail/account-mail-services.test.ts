@@ -45,7 +45,7 @@ async function setUp(env: Record<string, string>) {
       ? {}
       : { PORTCULLIS_MAIL_OUTBOX: join(dir, env.PORTCULLIS_MAIL_OUTBOX) }),
   });
-  const persistence = createSqlPersistence(database.db);
+  const persistence = createSqlPersistence(database);
   const lines: string[] = [];
   const record = (object: object, message: string) => lines.push(`${message} ${JSON.stringify(object)}`);
   const services = createAccountMailServices({

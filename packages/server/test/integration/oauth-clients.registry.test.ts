@@ -26,7 +26,7 @@ describe("OAuth client registry › the provider's side", () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const persistence = createSqlPersistence(t.database.db);
+    const persistence = createSqlPersistence(t.database);
     clients = createClientService({
       persistence,
       clock: { now: () => Date.now() },
@@ -54,7 +54,7 @@ describe("OAuth client registry › the provider's side", () => {
     // Random bytes whose base64url begins with "-" (0xf8…) then "_" (0xfc…), then a usable draw.
     const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0xfc), Buffer.alloc(16, 0x41)];
     const service = createClientService({
-      persistence: createSqlPersistence(t.database.db),
+      persistence: createSqlPersistence(t.database),
       clock: { now: () => Date.now() },
       rules: { allowedScopes: registrableScopes([]), allowLoopbackHttp: true },
       clientGrants: { async revokeEverythingOfClient() {} },
@@ -108,7 +108,7 @@ describe("OAuth client registry › the provider's side", () => {
   });
 
   it("refuses, in the database, a confidential client without a secret hash and a public one with", async () => {
-    const persistence = createSqlPersistence(t.database.db);
+    const persistence = createSqlPersistence(t.database);
     const row = {
       id: "constraint-check",
       name: "x",

@@ -10,7 +10,7 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlDatabase, type SqlDatabase } from "../../src/store/sql/database.js";
 import { preparedTag } from "../../src/store/sql/prepared-statements.js";
-import { createSessionRepository } from "../../src/store/sql/session-repository.js";
+import { createSqlPersistence } from "../../src/store/sql/sql-persistence.js";
 import { createPostgresSchema, TEST_STORE } from "../support/test-stores.js";
 
 let dir: string | undefined;
@@ -39,7 +39,7 @@ describe(`named prepared statements (${TEST_STORE})`, () => {
       expect(rows.map((row) => Number(row.n))).toEqual([n]);
     }
     await sql`select 1`.execute(db);
-    const rotated = await createSessionRepository(db).rotateLiveRefreshToken(
+    const rotated = await createSqlPersistence(database).sessions.rotateLiveRefreshToken(
       "no-such-token",
       { id: "successor-id", tokenHash: "successor-hash" },
       Date.now(),

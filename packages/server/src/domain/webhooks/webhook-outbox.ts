@@ -90,7 +90,7 @@ export interface WebhookOutboxDeps {
 /**
  * `persistence`, with every audit event also queueing its webhook deliveries in the event's
  * transaction.
- * @example const persistence = withWebhookOutbox(createSqlPersistence(db), { clock, subscriptions, retryForMs, onQueued });
+ * @example const persistence = withWebhookOutbox(createSqlPersistence(database), { clock, subscriptions, retryForMs, onQueued });
  */
 export function withWebhookOutbox(persistence: Persistence, deps: WebhookOutboxDeps): Persistence {
   async function queueDeliveries(stores: Stores, event: AuditEvent): Promise<number> {

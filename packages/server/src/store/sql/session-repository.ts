@@ -105,75 +105,23 @@ async function rotateInOneStatement(
   return { session: toSession(session), user: withoutPassword(toUser({ ...user_row, password_hash: null })) };
 }
 
-/** SQLite: the same steps in one transaction; the statements run in this process, no round trip. */
-function rotateInOneTransaction(
-  db: Kysely<Database>,
-  presentedHash: string,
-  successor: SuccessorRefreshToken,
-  at: number,
-): Promise<RotatedRefreshToken | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const claimed = await trx
-      .updateTable("refresh_tokens")
-      .set({ rotated_at: at })
-      .where("token_hash", "=", presentedHash)
-      .where("rotated_at", "is", null)
-      .where("expires_at", ">", at)
-      // Correlated, so it looks up this token's session by key rather than listing every live one.
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("sessions")
-            .innerJoin("users", "users.id", "sessions.user_id")
-            .select("sessions.id")
-            .whereRef("sessions.id", "=", "refresh_tokens.session_id")
-            .where("sessions.revoked_at", "is", null)
-            .where("sessions.expires_at", ">", at)
-            .where("users.disabled_at", "is", null),
-        ),
-      )
-      .returning(["session_id", "expires_at"])
-      .executeTakeFirst();
-    if (claimed === undefined) return undefined;
-    await trx
-      .insertInto("refresh_tokens")
-      .values({
-        id: successor.id,
-        session_id: claimed.session_id,
-        token_hash: successor.tokenHash,
-        created_at: at,
-        expires_at: claimed.expires_at,
-        rotated_at: null,
-      })
-      .execute();
-    const session = await trx
-      .updateTable("sessions")
-      .set({ last_seen_at: at })
-      .where("id", "=", claimed.session_id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const user = await trx
-      .selectFrom("users")
-      .selectAll()
-      .where("id", "=", session.user_id)
-      .executeTakeFirstOrThrow();
-    return { session: toSession(session), user: withoutPassword(toUser(user)) };
-  });
-}
-
 /**
- * @param rotateInBatches SQLite outside a transaction: rotations in group commits
- *   (sqlite-rotation-batch.ts); otherwise each rotation is a transaction of its own.
+ * @param sqliteRotation SQLite: how this repository's rotations run (sqlite-rotation-batch.ts:
+ *   in a group commit, or within the caller's transaction); PostgreSQL needs none.
  */
 export function createSessionRepository(
   db: Kysely<Database>,
-  rotateInBatches?: RotateRefreshToken,
+  sqliteRotation?: RotateRefreshToken,
 ): SessionStore {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async rotateLiveRefreshToken(presentedHash, successor, at) {
       if (postgres) return rotateInOneStatement(db, presentedHash, successor, at);
-      if (rotateInBatches === undefined) return rotateInOneTransaction(db, presentedHash, successor, at);
-      const rows = await rotateInBatches(presentedHash, successor, at);
+      if (sqliteRotation === undefined)
+        throw new Error(
+          "SQLite rotations run on the connection itself: build the stores with createSqlPersistence",
+        );
+      const rows = await sqliteRotation(presentedHash, successor, at);
       return rows === undefined
         ? undefined
         : { session: toSession(rows.session), user: withoutPassword(toUser(rows.user)) };

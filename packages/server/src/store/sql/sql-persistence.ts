@@ -3,11 +3,11 @@
  * is reported to `onUserChanged` (so caches of users can drop it): at once outside a transaction,
  * after the commit inside one, never for a transaction that rolled back.
  */
-import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Persistence, Stores } from "../../domain/persistence.js";
 import { createApiKeyRepository } from "./api-key-repository.js";
 import { createAuditRepository } from "./audit-repository.js";
+import type { SqlDatabase } from "./database.js";
 import { createIdentityRepository } from "./identity-repository.js";
 import { createMailOutboxRepository } from "./mail-outbox-repository.js";
 import { createMfaRepository } from "./mfa-repository.js";
@@ -17,7 +17,7 @@ import type { Database } from "./schema.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createSignInHistoryRepository } from "./sign-in-history-repository.js";
 import { createSigningKeyRepository } from "./signing-key-repository.js";
-import { createSqliteRotationBatch, type RotateRefreshToken } from "./sqlite-rotation-batch.js";
+import { createSqliteRotations, type RotateRefreshToken } from "./sqlite-rotation-batch.js";
 import { createUserAdminRepository } from "./user-admin-repository.js";
 import { createUserRepository } from "./user-repository.js";
 import { createWebAuthnCredentialRepository } from "./webauthn-credential-repository.js";
@@ -27,18 +27,16 @@ const PING_TIMEOUT_MS = 1_000;
 
 export interface SqlPersistenceHooks {
   onUserChanged?: (userId: string) => void;
-  /** SQLite's connection itself, for refresh rotations in group commits (sqlite-rotation-batch.ts). */
-  sqlite?: BetterSqlite3.Database | undefined;
 }
 
 function createStores(
   db: Kysely<Database>,
   changed: (userId: string) => void,
-  rotateInBatches?: RotateRefreshToken,
+  sqliteRotation: RotateRefreshToken | undefined,
 ): Stores {
   return {
     users: createUserRepository(db, changed),
-    sessions: createSessionRepository(db, rotateInBatches),
+    sessions: createSessionRepository(db, sqliteRotation),
     signingKeys: createSigningKeyRepository(db),
     audit: createAuditRepository(db),
     apiKeys: createApiKeyRepository(db),
@@ -54,18 +52,18 @@ function createStores(
   };
 }
 
-export function createSqlPersistence(db: Kysely<Database>, hooks: SqlPersistenceHooks = {}): Persistence {
+export function createSqlPersistence(database: SqlDatabase, hooks: SqlPersistenceHooks = {}): Persistence {
+  const { db } = database;
   const announce = hooks.onUserChanged ?? (() => {});
-  // Only outside a transaction: inside one, a rotation belongs to that transaction.
-  const rotateInBatches =
-    hooks.sqlite === undefined ? undefined : createSqliteRotationBatch(db, hooks.sqlite);
+  // SQLite's refresh rotations run on the connection itself (sqlite-rotation-batch.ts).
+  const rotations = database.sqlite === undefined ? undefined : createSqliteRotations(db, database.sqlite);
   return {
-    ...createStores(db, announce, rotateInBatches),
+    ...createStores(db, announce, rotations?.inBatch),
     async transaction(work) {
       const changed = new Set<string>();
       const result = await db
         .transaction()
-        .execute((trx) => work(createStores(trx, (id) => changed.add(id))));
+        .execute((trx) => work(createStores(trx, (id) => changed.add(id), rotations?.withinTransaction)));
       for (const id of changed) announce(id);
       return result;
     },

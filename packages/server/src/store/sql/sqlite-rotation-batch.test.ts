@@ -16,7 +16,7 @@ let persistence: Persistence;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "portcullis-rotation-batch-"));
   database = await openSqlDatabase(`sqlite:${join(dir, "batch.db")}`);
-  persistence = createSqlPersistence(database.db, { sqlite: database.sqlite });
+  persistence = createSqlPersistence(database);
 });
 
 afterEach(async () => {
@@ -126,7 +126,26 @@ describe("SQLite refresh rotations in group commits", () => {
     ).toBeNull();
   });
 
-  it("refuses a token of a revoked session, as the one-transaction rotation does", async () => {
+  it("rotates inside a transaction as part of it: rolled back with it, committed with it", async () => {
+    const [hash = ""] = await userWithTokens("eve", 1);
+    await expect(
+      persistence.transaction(async (stores) => {
+        const rotated = await stores.sessions.rotateLiveRefreshToken(hash, successorOf(hash), NOW + 1);
+        expect(rotated?.session.id).toBe("session-eve-0");
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    expect((await persistence.sessions.findRefreshTokenByHash(hash))?.token.rotatedAt).toBeNull();
+    expect(await persistence.sessions.findRefreshTokenByHash(`next-${hash}-0`)).toBeUndefined();
+
+    const committed = await persistence.transaction((stores) =>
+      stores.sessions.rotateLiveRefreshToken(hash, successorOf(hash, 1), NOW + 2),
+    );
+    expect(committed?.user.id).toBe("eve");
+    expect((await persistence.sessions.findRefreshTokenByHash(hash))?.token.rotatedAt).toBe(NOW + 2);
+  });
+
+  it("refuses a token of a revoked session", async () => {
     const [hash = ""] = await userWithTokens("dee", 1);
     await persistence.sessions.revokeSession("session-dee-0", NOW, "logout");
     await expect(

@@ -9,7 +9,8 @@
  * fails the whole batch, and nothing of it was answered yet.
  *
  * Runs on better-sqlite3 directly and synchronously, holding Kysely's connection meanwhile, so
- * no Kysely transaction is open around it.
+ * no Kysely transaction is open around it. Inside a Kysely transaction (which holds that
+ * connection already) the same statements run at once and join it: `withinTransaction`.
  */
 import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely, Selectable } from "kysely";
@@ -27,10 +28,20 @@ export type RotateRefreshToken = (
   at: number,
 ) => Promise<RotatedRows | undefined>;
 
-interface Rotation {
+export interface SqliteRotations {
+  /** Outside a transaction: joins this turn's group commit. */
+  inBatch: RotateRefreshToken;
+  /** Inside a Kysely transaction on this connection: runs now, as part of it. */
+  withinTransaction: RotateRefreshToken;
+}
+
+interface RotationInput {
   presentedHash: string;
   successor: SuccessorRefreshToken;
   at: number;
+}
+
+interface Rotation extends RotationInput {
   resolve(rows: RotatedRows | undefined): void;
   reject(error: unknown): void;
 }
@@ -51,18 +62,17 @@ const FIND_USER = "select * from users where id = ?";
 
 /**
  * @example
- * const rotate = createSqliteRotationBatch(db, sqlite);
- * const rows = await rotate(hashOf(presented), { id, tokenHash: hashOf(successor) }, Date.now());
+ * const rotations = createSqliteRotations(db, sqlite);
+ * const rows = await rotations.inBatch(hashOf(presented), { id, tokenHash: hashOf(successor) }, Date.now());
  */
-export function createSqliteRotationBatch(
-  db: Kysely<Database>,
-  sqlite: BetterSqlite3.Database,
-): RotateRefreshToken {
+export function createSqliteRotations(db: Kysely<Database>, sqlite: BetterSqlite3.Database): SqliteRotations {
   let waiting: Rotation[] = [];
-  let runBatch: ((batch: Rotation[]) => Outcome[]) | undefined;
+  let prepared:
+    | { rotateOne(rotation: RotationInput): RotatedRows | undefined; runBatch(batch: Rotation[]): Outcome[] }
+    | undefined;
 
   // Prepared on first use: the tables exist once migrations have run.
-  function prepare(): (batch: Rotation[]) => Outcome[] {
+  function prepare() {
     const claim = sqlite.prepare<
       [number, string, number, number],
       { session_id: string; expires_at: number }
@@ -70,8 +80,8 @@ export function createSqliteRotationBatch(
     const insertSuccessor = sqlite.prepare<[string, string, string, number, number]>(INSERT_SUCCESSOR);
     const touchSession = sqlite.prepare<[number, string], Selectable<SessionsTable>>(TOUCH_SESSION);
     const findUser = sqlite.prepare<[string], Selectable<UsersTable>>(FIND_USER);
-    // Called inside the batch's transaction, a better-sqlite3 transaction is a savepoint.
-    const rotateOne = sqlite.transaction((rotation: Rotation): RotatedRows | undefined => {
+    // Inside an open transaction (the batch's, or a Kysely one), a better-sqlite3 transaction is a savepoint.
+    const rotateOne = sqlite.transaction((rotation: RotationInput): RotatedRows | undefined => {
       const { presentedHash, successor, at } = rotation;
       const claimed = claim.get(at, presentedHash, at, at);
       if (claimed === undefined) return undefined;
@@ -82,7 +92,7 @@ export function createSqliteRotationBatch(
         throw new Error("a claimed token's session has no user");
       return { session, user };
     });
-    return sqlite.transaction((batch: Rotation[]) =>
+    const runBatch = sqlite.transaction((batch: Rotation[]) =>
       batch.map((rotation): Outcome => {
         try {
           return { ok: true, rows: rotateOne(rotation) };
@@ -91,6 +101,7 @@ export function createSqliteRotationBatch(
         }
       }),
     );
+    return { rotateOne, runBatch };
   }
 
   async function flush(): Promise<void> {
@@ -98,8 +109,8 @@ export function createSqliteRotationBatch(
     waiting = [];
     try {
       const outcomes = await db.connection().execute(async () => {
-        runBatch ??= prepare();
-        return runBatch(batch);
+        prepared ??= prepare();
+        return prepared.runBatch(batch);
       });
       batch.forEach((rotation, i) => {
         const outcome = outcomes[i];
@@ -111,10 +122,16 @@ export function createSqliteRotationBatch(
     }
   }
 
-  return (presentedHash, successor, at) =>
-    new Promise((resolve, reject) => {
-      // setImmediate: after this turn's I/O, so every request read meanwhile joins the batch.
-      if (waiting.length === 0) setImmediate(() => void flush());
-      waiting.push({ presentedHash, successor, at, resolve, reject });
-    });
+  return {
+    inBatch: (presentedHash, successor, at) =>
+      new Promise((resolve, reject) => {
+        // setImmediate: after this turn's I/O, so every request read meanwhile joins the batch.
+        if (waiting.length === 0) setImmediate(() => void flush());
+        waiting.push({ presentedHash, successor, at, resolve, reject });
+      }),
+    withinTransaction: async (presentedHash, successor, at) => {
+      prepared ??= prepare();
+      return prepared.rotateOne({ presentedHash, successor, at });
+    },
+  };
 }
