@@ -171,7 +171,7 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
         run: async (label) => measure(await pc.start(), [token], options, label),
       };
       quiet = {
-        name: "Portcullis (one token), logging off",
+        name: "Portcullis (one token), non-default: PORTCULLIS_ACCESS_LOG=off",
         samples: [],
         run: async (label) => measure(await pc.start(LOGGING_OFF), [token], options, label),
       };
