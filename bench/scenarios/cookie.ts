@@ -300,7 +300,12 @@ export async function runCookie(options: BenchOptions): Promise<ScenarioReport> 
       disposers.push(() => sqlite.dispose());
       loggingPair = [
         portcullisTarget("Portcullis cookie (SQLite)", sqlite, []),
-        portcullisTarget("Portcullis cookie (SQLite), non-default: PORTCULLIS_ACCESS_LOG=off", sqlite, [], LOGGING_OFF),
+        portcullisTarget(
+          "Portcullis cookie (SQLite), non-default: PORTCULLIS_ACCESS_LOG=off",
+          sqlite,
+          [],
+          LOGGING_OFF,
+        ),
       ];
       targets.push(...loggingPair);
       const stores: SharedStores = await createSharedStores();
