@@ -1,13 +1,16 @@
 // Baseline (a), the practical limit: a bare `node:http` server that verifies the ES256 access
 // token with `node:crypto` and a cached KeyObject, checks typ/kid/exp/nbf/iss/aud, and answers a
 // small JSON user. Nothing else: no framework, no routing table, no logging.
+// BENCH_VERIFY=off-thread checks the signature with node:crypto's callback form (on libuv's
+// thread pool) instead, as Portcullis does for a token not in its cache.
 // Run standalone: PORT=3001 BENCH_JWKS_URL=... BENCH_ISSUER=... BENCH_AUDIENCE=... \
 //   node --import tsx bench/baselines/bare-node-http.ts
-import { verify } from "node:crypto";
+import { type KeyObject, verify } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
 import { loadConfig, UNAUTHORIZED_BODY, userOf } from "./shared.js";
 
 const config = await loadConfig();
+const offThread = process.env.BENCH_VERIFY === "off-thread";
 
 type Claims = Record<string, unknown>;
 
@@ -20,7 +23,10 @@ function decode(segment: string): Record<string, unknown> | null {
   }
 }
 
-function verifyToken(token: string): Claims | null {
+/** The signed part, the signature and the claims of a token whose header passed; null if refused. */
+function readToken(
+  token: string,
+): { signed: Buffer; signature: Buffer; payload: string; key: KeyObject } | null {
   const dot1 = token.indexOf(".");
   const dot2 = token.indexOf(".", dot1 + 1);
   if (dot1 <= 0 || dot2 <= dot1 || token.indexOf(".", dot2 + 1) !== -1) return null;
@@ -30,9 +36,16 @@ function verifyToken(token: string): Claims | null {
   if (!key) return null;
   const signature = Buffer.from(token.slice(dot2 + 1), "base64url");
   if (signature.length !== 64) return null;
-  const signed = Buffer.from(token.slice(0, dot2), "latin1");
-  if (!verify("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, signature)) return null;
-  const claims = decode(token.slice(dot1 + 1, dot2));
+  return {
+    signed: Buffer.from(token.slice(0, dot2), "latin1"),
+    signature,
+    payload: token.slice(dot1 + 1, dot2),
+    key,
+  };
+}
+
+function checkClaims(payload: string): Claims | null {
+  const claims = decode(payload);
   if (!claims) return null;
   const now = Math.floor(Date.now() / 1000);
   if (typeof claims.exp !== "number" || claims.exp <= now) return null;
@@ -41,6 +54,22 @@ function verifyToken(token: string): Claims | null {
   const aud = claims.aud;
   if (aud !== config.audience && !(Array.isArray(aud) && aud.includes(config.audience))) return null;
   return claims;
+}
+
+function verifyToken(token: string, done: (claims: Claims | null) => void): void {
+  const read = readToken(token);
+  if (!read) {
+    done(null);
+    return;
+  }
+  const key = { key: read.key, dsaEncoding: "ieee-p1363" } as const;
+  if (!offThread) {
+    done(verify("sha256", read.signed, key, read.signature) ? checkClaims(read.payload) : null);
+    return;
+  }
+  verify("sha256", read.signed, key, read.signature, (error, valid) =>
+    done(error === null && valid ? checkClaims(read.payload) : null),
+  );
 }
 
 function send(res: ServerResponse, status: number, body: string, type = "application/json"): void {
@@ -52,9 +81,11 @@ const server = createServer((req, res) => {
   if (req.url === "/readyz") return send(res, 200, '{"status":"ok"}');
   if (req.url !== "/v1/me" || req.method !== "GET") return send(res, 404, '{"status":404}');
   const auth = req.headers.authorization;
-  const claims = auth?.startsWith("Bearer ") ? verifyToken(auth.slice(7)) : null;
-  if (!claims) return send(res, 401, UNAUTHORIZED_BODY, "application/problem+json");
-  send(res, 200, JSON.stringify(userOf(claims.sub, claims.roles)));
+  if (!auth?.startsWith("Bearer ")) return send(res, 401, UNAUTHORIZED_BODY, "application/problem+json");
+  verifyToken(auth.slice(7), (claims) => {
+    if (!claims) return send(res, 401, UNAUTHORIZED_BODY, "application/problem+json");
+    send(res, 200, JSON.stringify(userOf(claims.sub, claims.roles)));
+  });
 });
 
 server.listen(config.port, config.host);

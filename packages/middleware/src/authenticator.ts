@@ -110,8 +110,8 @@ export function createAuthenticator(options: AuthenticateOptions): Authenticator
       }
       const token = bearerToken(authorization);
       if (token === undefined || token === "") return { ok: false, problem: problems.invalidToken };
-      const now = verifier.verifyNow(token);
-      return now === undefined ? verifier.verify(token).then(fromResult) : fromResult(now);
+      const cached = verifier.verifyCached(token);
+      return cached === undefined ? verifier.verify(token).then(fromResult) : fromResult(cached);
     },
     verifier,
     apiKeys,

@@ -2,8 +2,8 @@
  * Invariant: the middleware accepts exactly the access tokens Portcullis would — signed by a key
  * of the JWKS with the algorithm that key is bound to, typed `at+jwt`, for our issuer and
  * audience, unexpired, with every claim Portcullis puts there, naming no member twice — and
- * refuses every forgery of RFC 8725 and security.md §2.1, whether verified or answered from its
- * cache. Each forgery class is tested once against the shared check, in
+ * refuses every forgery of RFC 8725 and security.md §2.1, whether verified on libuv's thread pool
+ * (`verify`), synchronously (`verifyNow`) or answered from its cache (`verifyCached`). Each forgery class is tested once against the shared check, in
  * `@portcullis/token-verifier`; this suite proves the middleware runs it, end to end through a
  * JWKS fetched over HTTP, with `jose` as the oracle: each token the middleware accepts, jose
  * accepts too, and each standard refusal is jose's as well.
@@ -73,6 +73,9 @@ async function verdict(token: string) {
   // The same verdict from the synchronous path (and the cache, for an accepted token).
   const again = verifier.verifyNow(token);
   expect(again).toEqual(first);
+  // The adapters' fast path answers only from the cache: what was accepted, never a forgery.
+  if (first.ok) expect(verifier.verifyCached(token)).toEqual(first);
+  else if (first.reason !== "malformed") expect(verifier.verifyCached(token)).toBeUndefined();
   return first;
 }
 

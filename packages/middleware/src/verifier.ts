@@ -8,11 +8,15 @@
  * refused: this verifier cannot check a proof of possession.
  *
  * Verified tokens are cached (keyed by the exact token string, bounded in number and by `exp`),
- * so a token seen again costs a map lookup; revocation, when a listener is given, is checked on
- * every request, cached or not.
+ * so a token seen again costs a map lookup; on the request path (`verify`, the adapters) a token
+ * not in the cache has its signature checked on libuv's thread pool, so the event loop serves
+ * other requests meanwhile. Revocation, when a listener is given, is checked on every request,
+ * cached or not.
  */
 import {
+  type AccessTokenCheckResult,
   createAccessTokenCheck,
+  createOffThreadAccessTokenCheck,
   createVerifiedTokenCache,
   MAX_TOKEN_LENGTH,
   REFUSAL_REASONS,
@@ -79,13 +83,21 @@ export type VerifyResult =
   | { ok: false; code: "service_unavailable"; reason: "keys_unavailable" | "revocation_unavailable" };
 
 export interface TokenVerifier {
-  /** Verifies a token, fetching the JWKS first when needed. Never rejects. */
+  /**
+   * Verifies a token, fetching the JWKS first when needed; a signature is checked on libuv's
+   * thread pool. Never rejects.
+   */
   verify(token: string): Promise<VerifyResult>;
   /**
    * The synchronous path: the result, or `undefined` when it needs I/O first (keys not loaded,
    * an unknown `kid`, the revocation listener still starting) — then call `verify`.
    */
   verifyNow(token: string): VerifyResult | undefined;
+  /**
+   * The result when it needs no signature check and no I/O (a token in the cache, or one refused
+   * unread), otherwise `undefined` — then call `verify`. The adapters' fast path.
+   */
+  verifyCached(token: string): VerifyResult | undefined;
   /** Fetches the JWKS (and waits for the revocation listener's first catch-up); for start-up. */
   ready(): Promise<void>;
   readonly revocations: RevocationListener | undefined;
@@ -141,14 +153,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     clock,
     onError: options.onError ?? (() => {}),
   });
-  const check = createAccessTokenCheck({
+  const accessTokenCheckOptions = {
     issuer,
     audience,
     algorithms,
-    findKey: (kid) => keys.get(kid),
+    findKey: (kid: string) => keys.get(kid),
     confirmation: "refuse",
     expLeewayMs,
-  });
+  } as const;
+  const check = createAccessTokenCheck(accessTokenCheckOptions);
+  const checkOffThread = createOffThreadAccessTokenCheck(accessTokenCheckOptions);
   const cache = createVerifiedTokenCache<CachedToken>(cacheSize);
   let cacheVersion = keys.version;
   // The first requests wait (once, bounded) for the listener's first catch-up.
@@ -171,26 +185,30 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
   }
 
-  /**
-   * `undefined`: I/O is needed first — the key is unknown (or no keys yet) and the JWKS should be
-   * fetched, or the revocation listener is not ready yet.
-   */
-  function verifyLocally(token: string): VerifyResult | undefined {
+  /** The cache's answer, a refusal of what cannot be a token, or `undefined`: check it. */
+  function lookUp(token: string, now: number): VerifyResult | undefined {
     if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return INVALID.malformed;
     // A withdrawn key may have verified a cached token.
     if (keys.version !== cacheVersion) {
       cache.clear();
       cacheVersion = keys.version;
     }
-    const now = clock.now();
     const cached = cache.get(token);
-    if (cached !== undefined) {
-      if (cached.expMs + expLeewayMs > now) return checkRevocation(cached.auth);
-      cache.delete(token);
-      return INVALID.expired;
-    }
+    if (cached === undefined) return undefined;
+    if (cached.expMs + expLeewayMs > now) return checkRevocation(cached.auth);
+    cache.delete(token);
+    return INVALID.expired;
+  }
 
-    const result = check(token, now);
+  /**
+   * The check's verdict as the caller's result; `undefined` when the key is unknown (the JWKS
+   * should be fetched) or the revocation listener is not ready yet.
+   */
+  function conclude(
+    token: string,
+    result: AccessTokenCheckResult,
+    keysVersion: number,
+  ): VerifyResult | undefined {
     if (!result.ok) return result.reason === "unknown_key" ? undefined : INVALID[result.reason];
     // A prototype-less frozen copy: the claims object handed to applications has no inherited surprises.
     const claims = freezeClaims(result.claims);
@@ -204,35 +222,64 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       authTime: claims.auth_time,
       claims,
     });
-    // Tokens with `nbf` are not cached (Portcullis issues none), so every time check re-runs on a hit.
-    if (claims.nbf === undefined) cache.set(token, { auth, expMs: claims.exp * 1000 });
+    // Tokens with `nbf` are not cached (Portcullis issues none), so every time check re-runs on a
+    // hit; nor is one checked against keys that have changed since (its key may be withdrawn).
+    if (claims.nbf === undefined && keys.version === keysVersion)
+      cache.set(token, { auth, expMs: claims.exp * 1000 });
     return checkRevocation(auth);
+  }
+
+  /** A verdict is final once it needs no I/O: then the key set may refresh itself if stale. */
+  function settled(result: VerifyResult | undefined): VerifyResult | undefined {
+    if (result !== undefined) keys.refreshIfStale();
+    return result;
   }
 
   function verifyNow(token: string): VerifyResult | undefined {
     try {
-      const result = verifyLocally(token);
-      if (result !== undefined) keys.refreshIfStale();
-      return result;
+      const now = clock.now();
+      return settled(lookUp(token, now) ?? conclude(token, check(token, now), keys.version));
     } catch {
       // The check never throws; a revocation listener or key set might. One more invalid token.
       return INVALID.malformed;
     }
   }
 
+  function verifyCached(token: string): VerifyResult | undefined {
+    try {
+      return revocationsReady ? settled(lookUp(token, clock.now())) : undefined;
+    } catch {
+      return INVALID.malformed;
+    }
+  }
+
+  /** As `verifyNow`, with the signature checked on libuv's thread pool. */
+  async function verifyOffThread(token: string): Promise<VerifyResult | undefined> {
+    try {
+      const now = clock.now();
+      const found = lookUp(token, now);
+      if (found !== undefined) return settled(found);
+      const keysVersion = keys.version;
+      return settled(conclude(token, await checkOffThread(token, now), keysVersion));
+    } catch {
+      return INVALID.malformed;
+    }
+  }
+
   async function verifyToken(token: string): Promise<VerifyResult> {
     if (!revocationsReady) await revocations?.ready();
-    const first = verifyNow(token);
+    const first = await verifyOffThread(token);
     if (first !== undefined) return first;
     // An unknown `kid` (a rotation) or no keys yet: fetch the JWKS, at most once per cooldown.
     await keys.refresh();
     if (!keys.loaded) return KEYS_UNAVAILABLE;
-    return verifyNow(token) ?? INVALID.unknown_key;
+    return (await verifyOffThread(token)) ?? INVALID.unknown_key;
   }
 
   return {
     verify: verifyToken,
     verifyNow,
+    verifyCached,
     async ready() {
       await keys.refresh();
       await revocations?.ready();

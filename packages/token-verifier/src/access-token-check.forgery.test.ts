@@ -10,7 +10,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { createLocalJWKSet, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AccessTokenCheck } from "./access-token-check.js";
+import type { AccessTokenCheck, AccessTokenCheckResult } from "./access-token-check.js";
 import {
   ALGORITHMS,
   AUDIENCE,
@@ -22,6 +22,7 @@ import {
   headerFor,
   ISSUER,
   NOW,
+  offThreadCheckOver,
   signToken,
   type TestKey,
   withSignature,
@@ -31,6 +32,8 @@ import type { JwsAlgorithm } from "./jws-signature.js";
 let keys: Record<JwsAlgorithm, TestKey>;
 /** Every algorithm allowed, HS256 included: the key's own algorithm must still decide. */
 let check: AccessTokenCheck;
+/** Every input `check` judged in this file, with its verdict: the off-thread check must agree. */
+const verdicts = new Map<unknown, { nowMs: number; result: AccessTokenCheckResult }>();
 
 beforeAll(() => {
   keys = {
@@ -39,7 +42,12 @@ beforeAll(() => {
     EdDSA: generateTestKey("EdDSA"),
     HS256: generateTestKey("HS256"),
   };
-  check = checkOver(Object.values(keys));
+  const onThread = checkOver(Object.values(keys));
+  check = (token, nowMs) => {
+    const result = onThread(token, nowMs);
+    verdicts.set(token, { nowMs, result });
+    return result;
+  };
 });
 
 const refused = (token: unknown) => check(token as string, NOW);
@@ -491,5 +499,25 @@ describe("garbage input", () => {
     });
     const again = checkOver([{ ...keys.ES256, verificationKey: reimported }]);
     expect(again(signToken(keys.ES256), NOW).ok).toBe(true);
+  });
+});
+
+describe("the off-thread check (signatures on libuv's thread pool)", () => {
+  // Last in the file: it replays every input the tests above gave the on-thread check.
+  it("gives the same verdict, with the same reason, on every token of this file", async () => {
+    expect(verdicts.size).toBeGreaterThan(100);
+    const offThread = offThreadCheckOver(Object.values(keys));
+    for (const [token, { nowMs, result }] of verdicts) {
+      expect(await offThread(token as string, nowMs)).toEqual(result);
+    }
+  });
+
+  it("refuses, without rejecting, a key bound to an algorithm it cannot serve (an EC key as RS256)", async () => {
+    const offThread = offThreadCheckOver([keys.ES256], {
+      findKey: () => ({ alg: "RS256", key: keys.ES256.verificationKey }),
+      algorithms: ["RS256"],
+    });
+    const token = signToken(keys.ES256, { ...headerFor(keys.ES256), alg: "RS256" }, accessClaims(NOW));
+    expect(await offThread(token, NOW)).toEqual({ ok: false, reason: "signature" });
   });
 });

@@ -11,7 +11,11 @@ import {
   randomBytes,
   sign,
 } from "node:crypto";
-import { type AccessTokenCheckOptions, createAccessTokenCheck } from "./access-token-check.js";
+import {
+  type AccessTokenCheckOptions,
+  createAccessTokenCheck,
+  createOffThreadAccessTokenCheck,
+} from "./access-token-check.js";
 import type { JwsAlgorithm, VerificationKey } from "./jws-signature.js";
 
 export const ISSUER = "https://auth.example.test";
@@ -45,17 +49,29 @@ export function generateTestKey(alg: JwsAlgorithm, kid = randomBytes(8).toString
 
 /** A check accepting `keys` (by kid), with every algorithm of theirs allowed unless told otherwise. */
 export function checkOver(keys: readonly TestKey[], options: Partial<AccessTokenCheckOptions> = {}) {
+  return createAccessTokenCheck(checkOptionsOver(keys, options));
+}
+
+/** As `checkOver`, with signatures checked on libuv's thread pool. */
+export function offThreadCheckOver(keys: readonly TestKey[], options: Partial<AccessTokenCheckOptions> = {}) {
+  return createOffThreadAccessTokenCheck(checkOptionsOver(keys, options));
+}
+
+function checkOptionsOver(
+  keys: readonly TestKey[],
+  options: Partial<AccessTokenCheckOptions>,
+): AccessTokenCheckOptions {
   const byKid = new Map<string, VerificationKey>(
     keys.map((key) => [key.kid, { alg: key.alg, key: key.verificationKey }]),
   );
-  return createAccessTokenCheck({
+  return {
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: [...new Set(keys.map((key) => key.alg))],
     findKey: (kid) => byKid.get(kid),
     confirmation: "refuse",
     ...options,
-  });
+  };
 }
 
 /** The claims Portcullis puts in an access token, at `nowMs`. */

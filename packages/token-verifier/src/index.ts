@@ -10,8 +10,10 @@ export {
   type AccessTokenCheckResult,
   type CheckedClaims,
   createAccessTokenCheck,
+  createOffThreadAccessTokenCheck,
   KID_PATTERN,
   MAX_TOKEN_LENGTH,
+  type OffThreadAccessTokenCheck,
   REFUSAL_REASONS,
   type RefusalReason,
 } from "./access-token-check.js";
@@ -21,5 +23,6 @@ export {
   type JwsAlgorithm,
   type VerificationKey,
   verifyJwsSignature,
+  verifyJwsSignatureOffThread,
 } from "./jws-signature.js";
 export { createVerifiedTokenCache, type VerifiedTokenCache } from "./verified-token-cache.js";

@@ -9,7 +9,16 @@
  * mounting is not permitted the test is not run, and says why.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,10 +87,27 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Fills the disk but for `ROOM_BYTES`. */
+/**
+ * Fills the disk but for `ROOM_BYTES`: first all of it (the storm writes meanwhile, so the free
+ * space measured beforehand would be out of date), then the ballast gives the room back.
+ */
 function fillDisk(): void {
-  const { bavail, bsize } = statfsSync(disk);
-  writeFileSync(ballast, Buffer.alloc(Math.max(0, bavail * bsize - ROOM_BYTES)));
+  const fd = openSync(ballast, "w");
+  const chunk = Buffer.alloc(1024 * 1024);
+  let written = 0;
+  try {
+    for (;;) {
+      try {
+        written += writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOSPC") break;
+        throw error;
+      }
+    }
+    ftruncateSync(fd, Math.max(0, written - ROOM_BYTES));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 describe.runIf(mountRefused === undefined)("the SQLite disk fills up under a mixed storm", () => {

@@ -59,7 +59,7 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps): Intr
         const found = await apiKeys.authenticate(token);
         return found === null ? INACTIVE : { active: true, kind: "api_key", ...found };
       }
-      const claims = sessions.authenticateAccessToken(token);
+      const claims = await sessions.authenticateAccessToken(token);
       return claims === null ? INACTIVE : { active: true, kind: "access_token", claims };
     },
 

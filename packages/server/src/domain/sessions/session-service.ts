@@ -147,8 +147,11 @@ export interface SessionService {
     exceptSessionId?: string,
   ): Promise<string[]>;
   announceRevokedSessions(sessionIds: string[]): Promise<void>;
-  /** The hot path: signature (or cache) plus in-memory revocation lookups. No I/O. */
-  authenticateAccessToken(token: string): AccessTokenClaims | null;
+  /**
+   * The hot path: the verified-token cache or the signature, then in-memory revocation lookups; no
+   * I/O. A token not in the cache answers once its signature is checked off the event loop.
+   */
+  authenticateAccessToken(token: string): AccessTokenClaims | null | Promise<AccessTokenClaims | null>;
 }
 
 const REFRESH_TOKEN_BYTES = 32;
@@ -390,6 +393,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     };
   }
 
+  /** A verified token's claims, unless its session or user was revoked after it was issued. */
+  function unlessRevoked(claims: AccessTokenClaims | null): AccessTokenClaims | null {
+    if (claims === null || revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return null;
+    return claims;
+  }
+
   return {
     async startTokenSession(stores, input) {
       const now = clock.now();
@@ -516,9 +525,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     announceRevokedSessions,
 
     authenticateAccessToken(token) {
-      const claims = verifier.verify(token);
-      if (claims === null || revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return null;
-      return claims;
+      const verified = verifier.verifyNonBlocking(token);
+      return verified instanceof Promise ? verified.then(unlessRevoked) : unlessRevoked(verified);
     },
   };
 }

@@ -163,3 +163,38 @@ describe("the verified-token cache", () => {
     expect(ctx.verifier.verify(token)).toMatchObject({ sub: ISSUE_INPUT.userId, roles: ISSUE_INPUT.roles });
   });
 });
+
+describe("verifyNonBlocking (the request path)", () => {
+  it("checks a token not in the cache off the event loop, then answers it from the cache at once", async () => {
+    const ctx = setUpCounting();
+    const { token } = ctx.issuer.issue(ISSUE_INPUT);
+    const pending = ctx.verifier.verifyNonBlocking(token);
+    expect(pending).toBeInstanceOf(Promise);
+    const claims = await pending;
+    expect(claims).toEqual(ctx.verifier.verify(token));
+    expect(ctx.verifier.verifyNonBlocking(token)).toBe(claims);
+    expect(ctx.lookups()).toBe(1);
+  });
+
+  it("refuses a token with a flipped signature character, and caches nothing for it", async () => {
+    const ctx = setUpCounting();
+    const { token } = ctx.issuer.issue(ISSUE_INPUT);
+    const last = token.at(-2) === "A" ? "B" : "A";
+    const forged = `${token.slice(0, -2)}${last}${token.at(-1)}`;
+    expect(await ctx.verifier.verifyNonBlocking(forged)).toBeNull();
+    expect(await ctx.verifier.verifyNonBlocking(forged)).toBeNull();
+    expect(ctx.lookups()).toBe(2);
+    expect(ctx.verifier.verifyNonBlocking(42 as unknown as string)).toBeNull();
+  });
+
+  it("does not cache a verdict reached while the key ring changed", async () => {
+    const ctx = setUpCounting();
+    const { token } = ctx.issuer.issue(ISSUE_INPUT);
+    const pending = ctx.verifier.verifyNonBlocking(token);
+    ctx.keyRing.replace([generateSigningKey("ES256", { kek: KEK, now: ctx.clock.now() })]);
+    expect(await pending).not.toBeNull();
+    // Not from the cache: the key that verified it is gone, so the next look refuses it.
+    expect(await ctx.verifier.verifyNonBlocking(token)).toBeNull();
+    expect(ctx.lookups()).toBe(2);
+  });
+});

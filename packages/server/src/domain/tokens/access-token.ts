@@ -10,8 +10,10 @@
 import type { KeyObject } from "node:crypto";
 import { constants, createHmac, randomBytes, sign } from "node:crypto";
 import {
+  type AccessTokenCheckResult,
   type CheckedClaims,
   createAccessTokenCheck,
+  createOffThreadAccessTokenCheck,
   createVerifiedTokenCache,
 } from "@portcullis/token-verifier";
 import { type Clock, toSeconds } from "../clock.js";
@@ -72,6 +74,12 @@ export interface AccessTokenVerifier {
    * input. The claims object (and its arrays) is frozen: it may be shared with the cache.
    */
   verify(token: string): AccessTokenClaims | null;
+  /**
+   * As `verify` for the request path: a token in the cache is answered at once; any other has its
+   * signature checked on libuv's thread pool, so the event loop serves other requests meanwhile
+   * and every core of the machine shares the work. Never rejects.
+   */
+  verifyNonBlocking(token: string): AccessTokenClaims | null | Promise<AccessTokenClaims | null>;
   /** Forgets every verified token. */
   clearCache(): void;
 }
@@ -171,45 +179,63 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     problems.push("cacheSize must be a non-negative integer");
   if (problems.length > 0) throw new Error(`createAccessTokenVerifier: ${problems.join("; ")}`);
 
-  const check = createAccessTokenCheck({
+  const checkOptions = {
     issuer,
     audience,
     algorithms,
-    findKey: (kid) => keyRing.verificationKey(kid),
+    findKey: (kid: string) => keyRing.verificationKey(kid),
     // DPoP-bound tokens are accepted here; the caller checks the proof against `cnf.jkt`.
     confirmation: "dpop",
-  });
+  } as const;
+  const check = createAccessTokenCheck(checkOptions);
+  const checkOffThread = createOffThreadAccessTokenCheck(checkOptions);
   // Keyed by the exact token string: a token that differs in any character, even one that
   // decodes to the same bytes, is a miss and goes through full verification.
   const cache = createVerifiedTokenCache<AccessTokenClaims>(cacheSize);
   let cacheVersion = keyRing.version;
 
-  function verifyToken(token: string): AccessTokenClaims | null {
+  /** The cached verdict on `token`, or undefined when it must be checked. */
+  function fromCache(token: string, now: number): AccessTokenClaims | null | undefined {
     // A rotation or reload may have removed the key that verified a cached token.
     if (keyRing.version !== cacheVersion) {
       cache.clear();
       cacheVersion = keyRing.version;
     }
-    const now = clock.now();
     const cached = cache.get(token);
-    if (cached !== undefined) {
-      if (timesAreValid(cached, now)) return cached;
-      cache.delete(token);
-      return null;
-    }
+    if (cached === undefined) return undefined;
+    if (timesAreValid(cached, now)) return cached;
+    cache.delete(token);
+    return null;
+  }
 
-    const result = check(token, now);
+  function accept(
+    token: string,
+    result: AccessTokenCheckResult,
+    keysVersion: number,
+  ): AccessTokenClaims | null {
     if (!result.ok) return null;
     const claims = toAccessTokenClaims(result.claims, issuer, audience);
     // Tokens with `nbf` are not cached (we never issue one), so every time check re-runs on a hit.
-    if (result.claims.nbf === undefined) cache.set(token, claims);
+    // Nor is one checked against keys that have changed since (its key may be gone).
+    if (result.claims.nbf === undefined && keyRing.version === keysVersion) cache.set(token, claims);
     return claims;
   }
 
   return {
     verify(token) {
       // The check never throws; the cache sees only strings.
-      return typeof token === "string" ? verifyToken(token) : null;
+      if (typeof token !== "string") return null;
+      const now = clock.now();
+      const cached = fromCache(token, now);
+      return cached !== undefined ? cached : accept(token, check(token, now), keyRing.version);
+    },
+    verifyNonBlocking(token) {
+      if (typeof token !== "string") return null;
+      const now = clock.now();
+      const cached = fromCache(token, now);
+      if (cached !== undefined) return cached;
+      const keysVersion = keyRing.version;
+      return checkOffThread(token, now).then((result) => accept(token, result, keysVersion));
     },
     clearCache() {
       cache.clear();

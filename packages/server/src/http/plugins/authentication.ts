@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiKeyService } from "../../domain/api-keys/api-key-service.js";
 import type { SessionService } from "../../domain/sessions/session-service.js";
+import type { AccessTokenClaims } from "../../domain/tokens/access-token.js";
 import { clientContext } from "../client-context.js";
 import { type CsrfGuardOptions, checkCsrf } from "../csrf.js";
 import { type ProblemCode, ProblemError } from "../problem.js";
@@ -83,20 +84,25 @@ export function bearerTokenResolver(sessions: SessionService): CredentialResolve
       request.headers.authorization !== undefined && request.headers.authorization !== "",
     resolve(request) {
       const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
-      const claims = token === undefined ? null : sessions.authenticateAccessToken(token);
-      // A token the OpenID provider issued to a client is for resource servers (and userinfo),
-      // never Portcullis's own API: a client must not act as the person on their account.
-      if (claims === null || claims.client_id !== undefined) return null;
-      return {
-        userId: claims.sub,
-        sessionId: claims.sid,
-        roles: claims.roles,
-        amr: claims.amr,
-        authTime: claims.auth_time,
-        scope: claims.scope,
-        credential: "bearer",
-      };
+      if (token === undefined) return null;
+      const claims = sessions.authenticateAccessToken(token);
+      return claims instanceof Promise ? claims.then(bearerContext) : bearerContext(claims);
     },
+  };
+}
+
+function bearerContext(claims: AccessTokenClaims | null): AuthContext | null {
+  // A token the OpenID provider issued to a client is for resource servers (and userinfo),
+  // never Portcullis's own API: a client must not act as the person on their account.
+  if (claims === null || claims.client_id !== undefined) return null;
+  return {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    roles: claims.roles,
+    amr: claims.amr,
+    authTime: claims.auth_time,
+    scope: claims.scope,
+    credential: "bearer",
   };
 }
 

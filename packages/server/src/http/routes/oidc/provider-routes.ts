@@ -140,7 +140,7 @@ export const providerRoutes: FastifyPluginAsync<ProviderRoutesOptions> = async (
       const presented = AUTHORIZATION.exec(request.headers.authorization ?? "");
       const scheme = presented?.[1]?.toLowerCase() === "dpop" ? "DPoP" : "Bearer";
       const token = presented?.[2];
-      const claims = token === undefined ? null : sessions.authenticateAccessToken(token);
+      const claims = token === undefined ? null : await sessions.authenticateAccessToken(token);
       const scopes = new Set((claims?.scope ?? "").split(" "));
       if (token === undefined || claims === null || claims.client_id === undefined || !scopes.has("openid"))
         return refuse(reply, scheme);
