@@ -107,6 +107,8 @@ const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit"] as const;
 // Disjoint character classes around literal dots: linear time on any input.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const NBF_LEEWAY_MS = 5_000;
+/** Distinct header segments remembered: one per key and algorithm in use, a few during a rotation. */
+const HEADER_CACHE_ENTRIES = 16;
 const IAT_LEEWAY_MS = 60_000;
 
 /** One frozen result per reason: a refusal allocates nothing. */
@@ -179,12 +181,25 @@ function compileCheck(options: AccessTokenCheckOptions): {
   if (problems.length > 0) throw new Error(`createAccessTokenCheck: ${problems.join("; ")}`);
   const allowed: ReadonlySet<string> = new Set(options.algorithms);
 
+  // Every token signed by one key has the same header segment: it is decoded once. Bounded, since
+  // refused headers are remembered too; the decoded objects are only ever read.
+  const headers = new Map<string, Readonly<Record<string, unknown>> | null>();
+  function decodeHeader(segment: string): Readonly<Record<string, unknown>> | null {
+    let header = headers.get(segment);
+    if (header === undefined) {
+      header = decodeJsonObject(segment);
+      if (headers.size >= HEADER_CACHE_ENTRIES) headers.clear();
+      headers.set(segment, header);
+    }
+    return header;
+  }
+
   function read(token: string): SignedToken | AccessTokenCheckResult {
     if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token))
       return REFUSED.malformed;
     const firstDot = token.indexOf(".");
     const secondDot = token.indexOf(".", firstDot + 1);
-    const header = decodeJsonObject(token.slice(0, firstDot));
+    const header = decodeHeader(token.slice(0, firstDot));
     if (header === null) return REFUSED.malformed;
 
     // RFC 8725 §3.1–3.2: an allow-list of algorithms, without `none`.

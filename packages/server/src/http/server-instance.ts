@@ -3,10 +3,12 @@
  * secrets redacted), request ids, the proxies it trusts, the body limit, and the TypeBox
  * validator. Nothing here knows a route; `buildApp` (app.ts) adds them.
  */
+
 import { randomUUID } from "node:crypto";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Config, TrustProxySetting } from "../config/config.js";
+import { lazyChildLoggerFactory } from "./lazy-request-logger.js";
 import { chooseLogFormat, createLogDestination, type LogDestination } from "./log-destination.js";
 import { LOG_SERIALIZERS } from "./log-serializers.js";
 import { AccessLogController } from "./plugins/access-log.js";
@@ -92,6 +94,7 @@ export async function createServerInstance(config: Config, options: LoggingOptio
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // Request ids are not secrets, but they must not be chosen by the caller either.
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLoggerFactory,
   }).setValidatorCompiler(TypeBoxValidatorCompiler);
   // Added first, so it runs last: onClose hooks run last-added first, and every other one may log.
   if (logDestination !== undefined) app.addHook("onClose", () => logDestination.close());
