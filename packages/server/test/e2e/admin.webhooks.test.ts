@@ -220,6 +220,8 @@ describe.runIf(browserSuitesEnabled)("admin console › webhooks", () => {
     ).resolves.toBe(false);
     await expectAccessible(page);
     expect(await actorsOf(id, "webhook.updated")).toEqual([]);
+    // In a 375 px column the long event types wrap, after a `.` or `_`, never inside a word.
+    expect(await eventTypesBrokenMidWord(page)).toEqual([]);
 
     await url.fill(hooks.url("all"));
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -244,3 +246,31 @@ describe.runIf(browserSuitesEnabled)("admin console › webhooks", () => {
     expect(await actorsOf(id, "webhook.deleted")).toEqual([adminId]);
   });
 });
+
+/** The event types of the form's checklist that the browser wrapped other than after `.` or `_`. */
+function eventTypesBrokenMidWord(page: Page): Promise<string[]> {
+  return page.$$eval("fieldset.checklist-wide label code", (codes) =>
+    codes.flatMap((code) => {
+      const lines: string[] = [];
+      let line = "";
+      let top: number | undefined;
+      const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+        const text = node.textContent ?? "";
+        for (let index = 0; index < text.length; index += 1) {
+          const range = document.createRange();
+          range.setStart(node, index);
+          range.setEnd(node, index + 1);
+          const charTop = range.getBoundingClientRect().top;
+          if (top !== undefined && Math.abs(charTop - top) > 2) {
+            lines.push(line);
+            line = "";
+          }
+          line += text[index];
+          top = charTop;
+        }
+      }
+      return lines.filter((ended) => !/[._]$/.test(ended)).map(() => code.textContent ?? "");
+    }),
+  );
+}

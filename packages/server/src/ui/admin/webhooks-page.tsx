@@ -154,7 +154,7 @@ export function WebhookSettingsFields({
               checked={form.events.includes(type)}
             />
             <label for={`${idPrefix}-event-${idPart(type)}`}>
-              <code>{type}</code>
+              <code>{breakableName(type)}</code>
             </label>
           </div>
         ))}
@@ -178,4 +178,12 @@ export function WebhookSettingsFields({
       ) : null}
     </>
   );
+}
+
+/**
+ * An event type that may wrap after each `.` and `_` (`backchannel_logout.delivered`), so that a
+ * narrow column breaks it between its words, never inside one.
+ */
+function breakableName(type: string) {
+  return type.split(/(?<=[._])/).map((part, index) => (index === 0 ? part : [<wbr key={index} />, part]));
 }
