@@ -111,6 +111,26 @@ export async function startBaseline(
   });
 }
 
+/**
+ * The run of one baseline (a file of bench/baselines) loaded with `tokens`: round-robin when
+ * there are several, each request the next token.
+ */
+export function baselineRun(
+  file: string,
+  jwks: Jwks,
+  tokens: string[],
+  options: BenchOptions,
+  env: Record<string, string> = {},
+): Series["run"] {
+  return async (label) =>
+    measure(
+      await startBaseline(label, file, jwks, tokens[0] ?? "", options.verbose, env),
+      tokens,
+      options,
+      label,
+    );
+}
+
 export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
   const notes: string[] = [];
   let server: Portcullis | undefined;
@@ -150,24 +170,12 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
       {
         name: "bare node:http + node:crypto",
         samples: [],
-        run: async (label) =>
-          measure(
-            await startBaseline(label, "bare-node-http.ts", jwks, token, options.verbose),
-            [token],
-            options,
-            label,
-          ),
+        run: baselineRun("bare-node-http.ts", jwks, [token], options),
       },
       {
         name: "Express 5 + jsonwebtoken",
         samples: [],
-        run: async (label) =>
-          measure(
-            await startBaseline(label, "express-jsonwebtoken.ts", jwks, token, options.verbose),
-            [token],
-            options,
-            label,
-          ),
+        run: baselineRun("express-jsonwebtoken.ts", jwks, [token], options),
       },
     ];
     const pc = server;
@@ -197,37 +205,17 @@ export async function runMe(options: BenchOptions): Promise<ScenarioReport> {
         bareCold = {
           name: `bare node:http + node:crypto (${roundRobin})`,
           samples: [],
-          run: async (label) =>
-            measure(
-              await startBaseline(label, "bare-node-http.ts", jwks, token, options.verbose),
-              coldTokens,
-              options,
-              label,
-            ),
+          run: baselineRun("bare-node-http.ts", jwks, coldTokens, options),
         };
         classicCold = {
           name: `Express 5 + jsonwebtoken (${roundRobin})`,
           samples: [],
-          run: async (label) =>
-            measure(
-              await startBaseline(label, "express-jsonwebtoken.ts", jwks, token, options.verbose),
-              coldTokens,
-              options,
-              label,
-            ),
+          run: baselineRun("express-jsonwebtoken.ts", jwks, coldTokens, options),
         };
         const bareOffThread: Series = {
           name: `bare node:http + node:crypto, signature on the thread pool (${roundRobin})`,
           samples: [],
-          run: async (label) =>
-            measure(
-              await startBaseline(label, "bare-node-http.ts", jwks, token, options.verbose, {
-                BENCH_VERIFY: "off-thread",
-              }),
-              coldTokens,
-              options,
-              label,
-            ),
+          run: baselineRun("bare-node-http.ts", jwks, coldTokens, options, { BENCH_VERIFY: "off-thread" }),
         };
         cold = {
           name: `Portcullis (${roundRobin})`,

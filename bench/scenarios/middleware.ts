@@ -18,7 +18,7 @@ import { DISTURBED, rate, ratioCheck, type TargetCheck, table } from "../lib/for
 import { type Series, seriesRow, seriesRps } from "../lib/series.js";
 import { median, ratios } from "../lib/stats.js";
 import { type Jwks, selfSignedTokens } from "../lib/token.js";
-import { measure, startBaseline } from "./me.js";
+import { baselineRun, measure } from "./me.js";
 import type { BenchOptions, ScenarioReport } from "./types.js";
 
 const ISSUER = "http://portcullis.bench";
@@ -63,10 +63,8 @@ export async function runMiddleware(options: BenchOptions): Promise<ScenarioRepo
   const served = await serveJwks(jwks);
   const kid = String(jwks.keys[0]?.kid);
   try {
-    const baseline =
-      (file: string, set: string[], env: Record<string, string> = {}) =>
-      async (label: string) =>
-        measure(await startBaseline(label, file, jwks, token, options.verbose, env), set, options, label);
+    const baseline = (file: string, set: string[], env: Record<string, string> = {}) =>
+      baselineRun(file, jwks, set, options, env);
     const target = (file: string, set: string[]) => async (label: string) =>
       measure(await startMiddlewareTarget(label, file, served.url, options.verbose), set, options, label);
     const series: Series[] = [
