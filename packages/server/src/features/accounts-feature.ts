@@ -67,6 +67,7 @@ export function createAccounts(deps: Platform & Sessions): Accounts {
     policy,
     sessions,
     log: { info: () => {}, error: (object, message) => log.warn(object, message), ...log },
+    onMailQueued: deps.onMailQueued,
   });
   const { worker } = accountMail;
   deps.host.worker({

@@ -23,6 +23,8 @@ export interface Platform extends FeatureContext {
   webhookOutbox: WebhookOutbox;
   /** Who hears of every committed write to a user row (the user cache, built later). */
   onUserChanged(listener: (userId: string) => void): void;
+  /** Who hears that mail was committed to the outbox (the mail worker, built later). */
+  onMailQueued(listener: () => void): void;
   publicEndpointLimiter: RequestLimiter;
   /** Dependencies the instance can live without for a while (Redis, the revocation bus), for /readyz. */
   optionalDependencies(): Promise<Record<string, DependencyStatus>>;
@@ -33,9 +35,13 @@ export interface Platform extends FeatureContext {
 export async function openPlatform(context: FeatureContext): Promise<Platform> {
   const { config, deps, clock, host } = context;
   let userChanged: (userId: string) => void = () => {};
+  let mailQueued: () => void = () => {};
   const webhookOutbox = createWebhookOutbox(clock);
   const persistence = webhookOutbox.wrap(
-    createSqlPersistence(deps.database, { onUserChanged: (userId) => userChanged(userId) }),
+    createSqlPersistence(deps.database, {
+      onUserChanged: (userId) => userChanged(userId),
+      onMailQueued: () => mailQueued(),
+    }),
   );
   // Chosen by the configuration (REDIS_URL, the database): see store/shared-state.ts.
   const shared = await openSharedState({
@@ -56,6 +62,9 @@ export async function openPlatform(context: FeatureContext): Promise<Platform> {
     webhookOutbox,
     onUserChanged: (listener) => {
       userChanged = listener;
+    },
+    onMailQueued: (listener) => {
+      mailQueued = listener;
     },
     publicEndpointLimiter: shared.requestLimiter(config.rateLimit, "public"),
     optionalDependencies: () => shared.optionalDependencies(),

@@ -56,6 +56,7 @@ async function setUp(env: Record<string, string>) {
     policy: createPasswordPolicy({ isCommonPassword: () => false }),
     sessions: {} as SessionService,
     log: { info: record, warn: record, error: record },
+    onMailQueued: () => {},
   });
   cleanups.push(() => services.worker.stop());
   const link = "https://auth.example.com/verify-email?token=Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg";

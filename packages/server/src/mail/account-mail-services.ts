@@ -46,6 +46,8 @@ export interface AccountMailServicesDeps {
   policy: PasswordPolicy;
   sessions: SessionService;
   log: MailLog;
+  /** Registers who hears that `persistence` committed mail to the outbox (features/platform-feature.ts). */
+  onMailQueued: (listener: () => void) => void;
 }
 
 export interface AccountMailServices {
@@ -78,9 +80,10 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
     log: deps.log,
   });
   const perAddress = createMemoryRequestLimiter(config.emailRateLimit, "email");
-  // The worker needs the reset service and the services need to wake the worker: a late-bound signal.
+  // The worker needs the reset service and the reset service wakes the worker: a late-bound signal.
+  // (Queued mail wakes it through the persistence, after the commit: `deps.onMailQueued`.)
   const signal = { wake: () => {} };
-  const mailer = createAccountMailer({ composer, clock, onQueued: () => signal.wake() });
+  const mailer = createAccountMailer({ composer, clock });
   const notifier = createAccountNotifier({ mailer, clock });
   const unprovenIdentities = createUnprovenIdentities({ clock, mailer });
   const emailVerification = createEmailVerificationService({
@@ -132,6 +135,7 @@ export function createAccountMailServices(deps: AccountMailServicesDeps): Accoun
     pollIntervalMs: MAIL_POLL_INTERVAL_MS,
   });
   signal.wake = () => worker.wake();
+  deps.onMailQueued(() => worker.wake());
 
   return {
     mailer,

@@ -1,9 +1,8 @@
 /**
  * Queues mail to an account inside the caller's transaction: renders the intent and writes it to
- * the outbox with the act's other rows, then tells the delivery worker there is work. The worker
- * only looks once the connection is free, so on SQLite (one connection) it sees the committed
- * row; where it could look too early, its regular poll picks the message up (nothing is lost,
- * it is only later).
+ * the outbox with the act's other rows. The persistence tells the delivery worker once the
+ * transaction has committed (`SqlPersistenceHooks.onMailQueued`), so the worker never looks
+ * before the row is there to be seen.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
@@ -13,8 +12,6 @@ import type { MailComposer, MailIntent } from "./mail-message.js";
 export interface AccountMailerDeps {
   composer: MailComposer;
   clock: Clock;
-  /** Called after each message is queued; wired to the delivery worker's `wake`. */
-  onQueued: () => void;
 }
 
 export interface AccountMailer {
@@ -24,7 +21,7 @@ export interface AccountMailer {
 
 /**
  * @example
- * const mailer = createAccountMailer({ composer, clock, onQueued: () => worker.wake() });
+ * const mailer = createAccountMailer({ composer, clock });
  * await persistence.transaction((stores) => mailer.queueIn(stores, user.id, { kind: "password_changed", … }));
  */
 export function createAccountMailer(deps: AccountMailerDeps): AccountMailer {
@@ -40,7 +37,6 @@ export function createAccountMailer(deps: AccountMailerDeps): AccountMailer {
         attempts: 0,
         nextAttemptAt: now,
       });
-      deps.onQueued();
     },
   };
 }

@@ -26,7 +26,8 @@ function toOutboxMail(row: Selectable<MailOutboxTable>): OutboxMail {
   };
 }
 
-export function createMailOutboxRepository(db: Kysely<Database>): MailOutboxStore {
+/** `queued` hears of each message added (sql-persistence.ts holds it back until the commit). */
+export function createMailOutboxRepository(db: Kysely<Database>, queued: () => void): MailOutboxStore {
   return {
     async enqueueMail(mail) {
       await db
@@ -47,6 +48,7 @@ export function createMailOutboxRepository(db: Kysely<Database>): MailOutboxStor
           failed_at: null,
         })
         .execute();
+      queued();
     },
     async claimDueMail(now, leaseUntil, limit) {
       const due = await db

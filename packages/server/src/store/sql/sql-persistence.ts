@@ -1,7 +1,9 @@
 /**
  * Binds the repositories to a database, or to one transaction of it. Every write to a user row
- * is reported to `onUserChanged` (so caches of users can drop it): at once outside a transaction,
- * after the commit inside one, never for a transaction that rolled back.
+ * is reported to `onUserChanged` (so caches of users can drop it), and mail added to the outbox
+ * to `onMailQueued` (so the delivery worker looks): at once outside a transaction, after the
+ * commit inside one (before it, the worker's connection could not see the row yet), never for a
+ * transaction that rolled back.
  */
 import { type Kysely, sql } from "kysely";
 import type { Persistence, Stores } from "../../domain/persistence.js";
@@ -27,13 +29,21 @@ const PING_TIMEOUT_MS = 1_000;
 
 export interface SqlPersistenceHooks {
   onUserChanged?: (userId: string) => void;
+  onMailQueued?: () => void;
+}
+
+/** What a store reports as it writes; `createSqlPersistence` passes it on, after the commit in a transaction. */
+interface WriteReports {
+  userChanged(userId: string): void;
+  mailQueued(): void;
 }
 
 function createStores(
   db: Kysely<Database>,
-  changed: (userId: string) => void,
+  reports: WriteReports,
   sqliteRotation: RotateRefreshToken | undefined,
 ): Stores {
+  const changed = reports.userChanged;
   return {
     users: createUserRepository(db, changed),
     sessions: createSessionRepository(db, sqliteRotation),
@@ -42,7 +52,7 @@ function createStores(
     apiKeys: createApiKeyRepository(db),
     userAdmin: createUserAdminRepository(db, changed),
     recovery: createRecoveryRepository(db, changed),
-    mailOutbox: createMailOutboxRepository(db),
+    mailOutbox: createMailOutboxRepository(db, reports.mailQueued),
     signIns: createSignInHistoryRepository(db),
     identities: createIdentityRepository(db),
     mfa: createMfaRepository(db, changed),
@@ -54,17 +64,28 @@ function createStores(
 
 export function createSqlPersistence(database: SqlDatabase, hooks: SqlPersistenceHooks = {}): Persistence {
   const { db } = database;
-  const announce = hooks.onUserChanged ?? (() => {});
+  const announced: WriteReports = {
+    userChanged: hooks.onUserChanged ?? (() => {}),
+    mailQueued: hooks.onMailQueued ?? (() => {}),
+  };
   // SQLite's refresh rotations run on the connection itself (sqlite-rotation-batch.ts).
   const rotations = database.sqlite === undefined ? undefined : createSqliteRotations(db, database.sqlite);
   return {
-    ...createStores(db, announce, rotations?.inBatch),
+    ...createStores(db, announced, rotations?.inBatch),
     async transaction(work) {
       const changed = new Set<string>();
+      let mailQueued = false;
+      const held: WriteReports = {
+        userChanged: (id) => changed.add(id),
+        mailQueued: () => {
+          mailQueued = true;
+        },
+      };
       const result = await db
         .transaction()
-        .execute((trx) => work(createStores(trx, (id) => changed.add(id), rotations?.withinTransaction)));
-      for (const id of changed) announce(id);
+        .execute((trx) => work(createStores(trx, held, rotations?.withinTransaction)));
+      for (const id of changed) announced.userChanged(id);
+      if (mailQueued) announced.mailQueued();
       return result;
     },
     async ping() {
