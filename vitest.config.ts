@@ -20,6 +20,7 @@ const PACKAGING = ["packages/server/test/packaging/**/*.test.ts"];
 const DOCS_SNIPPETS = ["packages/server/test/integration/docs-snippets.test.ts"];
 const PAGE_ASSETS = "./test-support/page-assets.ts";
 const TOKEN_VERIFIER_BUILD = "./test-support/token-verifier-build.ts";
+const SERVER_BUILD = "./test-support/server-build.ts";
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -70,7 +71,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             name: "sqlite",
             include: ["packages/*/src/**/*.test.{ts,tsx}", ...INTEGRATION],
             exclude: [...SCALE_OUT, ...PACKAGING, "**/node_modules/**"],
-            globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD],
+            globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD, SERVER_BUILD],
           },
         },
         ...(serversUp
@@ -89,7 +90,12 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                     "**/node_modules/**",
                   ],
                   env: { ...env, PORTCULLIS_TEST_STORE: "postgres" },
-                  globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD, "./test-support/postgres-schemas.ts"],
+                  globalSetup: [
+                    PAGE_ASSETS,
+                    TOKEN_VERIFIER_BUILD,
+                    SERVER_BUILD,
+                    "./test-support/postgres-schemas.ts",
+                  ],
                 },
               },
             ]

@@ -21,7 +21,7 @@ import {
 } from "../support/node-process.js";
 import { PUBLIC_URL, STRONG_PASSWORD, TEST_SECRET } from "../support/test-app.js";
 
-// Each CLI run starts Node and compiles the sources through tsx: seconds each on a loaded machine.
+// Each CLI run starts Node and imports the whole server: a second or more on a loaded machine.
 const CLI_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 600_000;

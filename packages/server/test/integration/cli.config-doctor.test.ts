@@ -20,7 +20,7 @@ import {
 } from "../support/test-stores.js";
 
 const CLI_TIMEOUT_MS = 30_000;
-/** Each test runs the CLI two or three times; each start (tsx, the whole server's imports) takes seconds on a busy machine. */
+/** Each test runs the CLI two or three times; each start (the whole server's imports) takes a second or more on a busy machine. */
 const TEST_TIMEOUT_MS = 3 * CLI_TIMEOUT_MS;
 const FILE_SECRET = "fIle-5ecret-Zq8Vx2LmR7tZp4KsW9bNc3HfJ6dYg1AeUoT";
 const SMTP_PASSWORD = "smtp-pa55word-never-printed";

@@ -1,5 +1,5 @@
 /**
- * The command line (`node --import tsx src/cli/main.ts …`, what `npm run cli` runs) works on
+ * The command line (`src/cli/main.ts …` in a Node process of its own, what `npm run cli` runs) works on
  * the same database and secret as a running server: a user it creates signs in on the server
  * with the roles it granted; a weak password is refused with a non-zero exit; and `keys rotate`
  * adds a signing key that the server publishes and signs with, while tokens signed before the

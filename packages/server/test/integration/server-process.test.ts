@@ -1,5 +1,5 @@
 /**
- * The real entry point, `node --import tsx src/main.ts`, started as operators start it: a wrong
+ * The real entry point, `src/main.ts` in a Node process of its own, started as operators start it: a wrong
  * or incomplete configuration stops it before it listens, with every problem named on stderr
  * and a non-zero exit; production never starts without PORTCULLIS_SECRET; outside production a
  * secret is generated once into the data folder, announced once, and reused by later starts;

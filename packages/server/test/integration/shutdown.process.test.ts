@@ -1,5 +1,5 @@
 /**
- * SIGTERM on the real server process (`node --import tsx src/main.ts`) loses no request that was
+ * SIGTERM on the real server process (`src/main.ts` in a Node process of its own) loses no request that was
  * accepted: under a storm of logins from keep-alive clients, every request either gets its normal
  * answer or is refused before it starts (connection refused, or 503) — none is cut mid-way, and
  * every login the server completed (its `login.succeeded` event is in the database) reached its

@@ -53,8 +53,6 @@ async function relyingPartyOn(instance: Instance, clientId: string, clientSecret
 }
 
 beforeAll(async () => {
-  // The processes run in a temporary folder, where tsx finds no tsconfig: without this it compiles
-  // the pages' JSX for React, and every page answers 500.
   cluster = await startCluster(3);
   publicUrl = cluster.env.PORTCULLIS_PUBLIC_URL ?? "";
   [a, b, c] = cluster.instances as [Instance, Instance, Instance];

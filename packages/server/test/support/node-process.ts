@@ -1,12 +1,15 @@
 /**
- * Runs the real entry points (`src/main.ts`, `src/cli/main.ts`) as child processes through the
- * `tsx` loader, with an environment built from scratch so nothing leaks in from the test runner
- * (vitest sets NODE_ENV=test, for one). Every wait is bounded and fails with the child's output.
+ * Runs the real entry points (`src/main.ts`, `src/cli/main.ts`) as child processes, with an
+ * environment built from scratch so nothing leaks in from the test runner (vitest sets
+ * NODE_ENV=test, for one). Every wait is bounded and fails with the child's output. A server
+ * source runs as the test run's global setup transpiled it (`test-support/server-build.ts`), with
+ * plain `node`; anything else, or a run without that setup, through the `tsx` loader.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** `packages/server`. */
@@ -14,6 +17,9 @@ export const SERVER_PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)
 export const SERVER_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/main.ts");
 export const CLI_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/cli/main.ts");
 const SERVER_TSCONFIG = resolve(SERVER_PACKAGE_DIR, "tsconfig.json");
+const SERVER_SOURCE_DIR = resolve(SERVER_PACKAGE_DIR, "src");
+/** Where `test-support/server-build.ts` puts the transpiled sources. */
+const SERVER_TEST_BUILD_DIR = resolve(SERVER_PACKAGE_DIR, ".test-build");
 
 // An absolute URL, so the child may run in a temporary folder that has no node_modules.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -47,13 +53,23 @@ export function cleanEnv(env: Record<string, string>): Record<string, string> {
   return { ...base, ...env };
 }
 
-/** Starts `node --import tsx <script> ...args` in `cwd` with exactly `cleanEnv(env)`. */
+/** How to run `script`: its transpiled copy when the test run made one, else through tsx. */
+function nodeArguments(script: string): string[] {
+  const fromSource = relative(SERVER_SOURCE_DIR, script);
+  if (!fromSource.startsWith("..") && !isAbsolute(fromSource)) {
+    const built = resolve(SERVER_TEST_BUILD_DIR, fromSource.replace(/\.tsx?$/, ".js"));
+    if (existsSync(built)) return [built];
+  }
+  return ["--import", TSX_LOADER, script];
+}
+
+/** Starts `script` (TypeScript) with `...args` in `cwd` with exactly `cleanEnv(env)`. */
 export function spawnTypeScript(
   script: string,
   args: string[],
   options: { cwd: string; env: Record<string, string> },
 ): NodeProcess {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, script, ...args], {
+  const child = spawn(process.execPath, [...nodeArguments(script), ...args], {
     cwd: options.cwd,
     // tsx looks for tsconfig.json in `cwd` (often a temporary folder): point it at the server's,
     // or the pages' JSX would be compiled for React.

@@ -1,0 +1,42 @@
+/**
+ * Global setup of every test run: the server's sources transpiled by esbuild (no type check, about
+ * a second) into `packages/server/.test-build/`, laid out file for file as `src/` is, so paths a
+ * module finds from its own location (the pages' assets, the locales) hold there too. Tests that
+ * start the real server or CLI run these files with plain `node` (`test/support/node-process.ts`):
+ * a start through the tsx loader costs about two seconds more, every import resolved on the
+ * loader's thread, and the suite starts some hundreds of processes.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const SERVER_DIR = fileURLToPath(new URL("../packages/server/", import.meta.url));
+const SOURCE_DIR = join(SERVER_DIR, "src");
+/** Also named in `packages/server/test/support/node-process.ts`. */
+export const SERVER_TEST_BUILD_DIR = join(SERVER_DIR, ".test-build");
+
+/** What the server runs: no tests, and not the pages' browser code (the page-assets setup bundles that). */
+function isServerSource(path: string): boolean {
+  if (!/\.tsx?$/.test(path) || /\.test(-support)?\.tsx?$/.test(path)) return false;
+  return !relative(SOURCE_DIR, path).startsWith(join("ui", "client"));
+}
+
+export async function setup(): Promise<void> {
+  const entryPoints = readdirSync(SOURCE_DIR, { recursive: true, encoding: "utf8" })
+    .map((file) => join(SOURCE_DIR, file))
+    .filter(isServerSource);
+  // A source deleted since the last run must not live on here.
+  rmSync(SERVER_TEST_BUILD_DIR, { recursive: true, force: true });
+  await build({
+    entryPoints,
+    outbase: SOURCE_DIR,
+    outdir: SERVER_TEST_BUILD_DIR,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // For the pages' JSX (preact); workspace packages resolve by their `exports` at run time.
+    tsconfig: join(SERVER_DIR, "tsconfig.json"),
+    logLevel: "warning",
+  });
+}
