@@ -1,7 +1,7 @@
 // Child processes for the bench: every target runs in its own process, started here,
 // tracked in a registry, and killed in a `finally` (and on SIGINT/SIGTERM/exit).
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,30 +99,102 @@ export function tsArgs(file: string): string[] {
   return ["--import", "tsx", file];
 }
 
-export async function startTarget(options: StartOptions): Promise<Target> {
-  const { name, port } = options;
-  const child = spawn(process.execPath, options.args, {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  live.add(child);
-  // This runs on the load generator's thread, and a target may write tens of thousands of lines a
-  // second: newlines are counted in the bytes, and only the end of the output is kept (decoded
-  // when an error report asks for it).
+/** Where a target's stdout and stderr go, and what the bench reads back from there. */
+interface TargetOutput {
+  stdio: "pipe" | number;
+  attach(child: ChildProcess): void;
+  /** The output's last bytes. */
+  tail(): Buffer;
+  /** Lines written since the last call. */
+  takeLineCount(): number;
+  remove(): void;
+}
+
+/**
+ * The default: a file, as a process manager would give it. Read by nobody while the load runs, so
+ * the bench's own process (the load generator's thread) spends nothing on tens of thousands of log
+ * lines a second; the server still pays for every line it writes. Lines are counted afterwards.
+ */
+function fileOutput(): TargetOutput {
+  const dir = makeTmpDir("portcullis-bench-output-");
+  const file = join(dir, "output.log");
+  const fd = openSync(file, "w");
+  let counted = 0;
+  return {
+    stdio: fd,
+    attach: () => closeSync(fd),
+    tail: () => {
+      if (!existsSync(file)) return Buffer.alloc(0);
+      const size = statSync(file).size;
+      const start = Math.max(0, size - TAIL_BYTES);
+      const bytes = Buffer.alloc(size - start);
+      const reader = openSync(file, "r");
+      try {
+        readSync(reader, bytes, 0, bytes.length, start);
+      } finally {
+        closeSync(reader);
+      }
+      return bytes;
+    },
+    takeLineCount: () => {
+      const size = statSync(file).size;
+      const chunk = Buffer.alloc(1 << 20);
+      let lines = 0;
+      const reader = openSync(file, "r");
+      try {
+        for (let at = counted; at < size; ) {
+          const read = readSync(reader, chunk, 0, Math.min(chunk.length, size - at), at);
+          if (read === 0) break;
+          for (let i = chunk.indexOf(10); i !== -1 && i < read; i = chunk.indexOf(10, i + 1)) lines++;
+          at += read;
+        }
+      } finally {
+        closeSync(reader);
+      }
+      counted = size;
+      return lines;
+    },
+    remove: () => removeTmpDir(dir),
+  };
+}
+
+/** With `--verbose`: piped to the bench and forwarded to its stderr, line by line. */
+function forwardedOutput(name: string): TargetOutput {
   let tailBytes = Buffer.alloc(0);
   let lineCount = 0;
   const onData = (chunk: Buffer) => {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lineCount++;
     tailBytes = Buffer.concat([tailBytes, chunk.subarray(-TAIL_BYTES)]).subarray(-TAIL_BYTES);
-    if (options.verbose) {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (line !== "") process.stderr.write(`[${name}] ${line}\n`);
-      }
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line !== "") process.stderr.write(`[${name}] ${line}\n`);
     }
   };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
+  return {
+    stdio: "pipe",
+    attach: (child) => {
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+    },
+    tail: () => tailBytes,
+    takeLineCount: () => {
+      const n = lineCount;
+      lineCount = 0;
+      return n;
+    },
+    remove: () => {},
+  };
+}
+
+export async function startTarget(options: StartOptions): Promise<Target> {
+  const { name, port } = options;
+  const output = options.verbose ? forwardedOutput(name) : fileOutput();
+  const child = spawn(process.execPath, options.args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", output.stdio, output.stdio],
+  });
+  output.attach(child);
+  live.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("exit", () => live.delete(child));
 
@@ -132,18 +204,16 @@ export async function startTarget(options: StartOptions): Promise<Target> {
     port,
     baseUrl,
     child,
-    tail: () => tailBytes.toString("utf8").split("\n").filter(Boolean).slice(-40).join("\n"),
-    takeLineCount: () => {
-      const n = lineCount;
-      lineCount = 0;
-      return n;
-    },
+    tail: () => output.tail().toString("utf8").split("\n").filter(Boolean).slice(-40).join("\n"),
+    takeLineCount: () => output.takeLineCount(),
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      output.remove();
     },
   };
 
@@ -167,8 +237,9 @@ export async function startTarget(options: StartOptions): Promise<Target> {
     }
     await sleep(100);
   }
+  const tail = target.tail();
   await target.stop();
-  throw new Error(`${name} was not ready after ${tries} tries of GET ${readyPath}:\n${target.tail()}`);
+  throw new Error(`${name} was not ready after ${tries} tries of GET ${readyPath}:\n${tail}`);
 }
 
 /** Runs a child to completion and returns its stdout; killed if it outlives `timeoutMs`. */
