@@ -55,6 +55,42 @@ describe("createLogDestination", () => {
     expect(read(file)).toBe(many.join(""));
   });
 
+  it("formats lines given to writeLater 64 at a time, in their place among the lines written", async () => {
+    const file = nextFile();
+    const logs = await createLogDestination({ target: file, format: "json" });
+    const writeLater = logs.stream.writeLater?.bind(logs.stream);
+    expect(writeLater).toBeDefined();
+    let formatted = 0;
+    const format = (n: number) => {
+      formatted++;
+      return line(`later ${n}`);
+    };
+    logs.stream.write(line("before"));
+    for (let n = 0; n < 63; n++) writeLater?.(n, format);
+    expect(formatted).toBe(0);
+    writeLater?.(63, format);
+    expect(formatted).toBe(64);
+    writeLater?.(64, format);
+    // A line written now goes after the one waiting to be formatted, which is formatted first.
+    logs.stream.write(line("after"));
+    expect(formatted).toBe(65);
+    writeLater?.(65, format);
+    await logs.close();
+    const later = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => line(`later ${from + i}`)).join("");
+    expect(read(file)).toBe(line("before") + later(0, 65) + line("after") + later(65, 66));
+  });
+
+  it("writes the lines still to format synchronously with flushSync, after those buffered", async () => {
+    const file = nextFile();
+    const logs = await createLogDestination({ target: file, format: "json" });
+    logs.stream.write(line("buffered"));
+    logs.stream.writeLater?.("not formatted yet", line);
+    logs.flushSync();
+    expect(read(file)).toBe(line("buffered") + line("not formatted yet"));
+    await logs.close();
+  });
+
   it("turns JSON lines into readable text in the pretty format, an access-log line into one line", async () => {
     const file = nextFile();
     const logs = await createLogDestination({ target: file, format: "pretty" });

@@ -40,6 +40,13 @@ export interface AccessLogEntry {
   sessionId: string | undefined;
 }
 
+/** A request as the access log keeps it until its line is formatted. */
+interface LoggedRequest {
+  entry: AccessLogEntry;
+  reqId: string;
+  time: number;
+}
+
 export const ACCESS_LOG_MESSAGE = "request completed";
 /** Pino's number for `info`, the level of access-log lines. */
 const INFO = 30;
@@ -138,9 +145,15 @@ export const accessLog = fp(
     if (options.setting === "off" || stream === undefined || !infoEnabled) return;
     const minimumStatus = options.setting === "errors" ? 400 : 0;
     const line = createAccessLogFormatter({ pid: process.pid, hostname: hostname() });
+    const format = (logged: LoggedRequest) => line(logged.entry, logged.reqId, logged.time);
+    // Formatted later, many at a time, where the destination can (log-destination.ts).
+    const log: (logged: LoggedRequest) => void =
+      stream.writeLater === undefined
+        ? (logged) => stream.write(format(logged))
+        : (logged) => stream.writeLater?.(logged, format);
     app.addHook("onResponse", (request, reply, done) => {
       if (reply.statusCode >= minimumStatus)
-        stream.write(line(describeRequest(request, reply), request.id, Date.now()));
+        log({ entry: describeRequest(request, reply), reqId: request.id, time: Date.now() });
       done();
     });
   },
