@@ -1,6 +1,6 @@
 /**
- * `users list|show|disable|enable|delete|set-roles|revoke-sessions` (`node --import tsx
- * src/cli/main.ts …`) act on a server's database as the admin API does: what the command line
+ * `users list|show|disable|enable|delete|set-roles|revoke-sessions` (`src/cli/main.ts …` in a
+ * Node process of its own) act on a server's database as the admin API does: what the command line
  * does, the server enforces (a disabled user cannot sign in, revoked or deleted sessions cannot
  * refresh, changed roles end the sessions); every act is audited with no actor; the last
  * enabled administrator can be neither disabled nor deleted; a deletion needs `--yes` when no
@@ -53,13 +53,17 @@ afterEach(async () => {
 const cli = (...args: string[]) =>
   runTypeScript(CLI_ENTRY, args, { cwd: dir, env, timeoutMs: CLI_TIMEOUT_MS });
 
-async function createUser(email: string, roles: string[] = ["user"]): Promise<string> {
+async function createUserRecord(email: string, roles: string[] = ["user"]) {
   const outcome = await server.services.users.createUser(
     { email, password: STRONG_PASSWORD, name: null, roles, emailVerified: true },
     null,
   );
   if (!outcome.ok) throw new Error(`could not create ${email}: ${outcome.code}`);
-  return outcome.user.id;
+  return outcome.user;
+}
+
+async function createUser(email: string, roles: string[] = ["user"]): Promise<string> {
+  return (await createUserRecord(email, roles)).id;
 }
 
 async function login(email: string) {
@@ -93,19 +97,22 @@ async function auditEvents(type: string, userId: string) {
 
 describe("cli › users list and show", () => {
   it("lists users in creation order a page at a time with --json, and as a table narrowed by --query", async () => {
-    const ids = [
-      await createUser("alice@example.com"),
-      await createUser("bob@example.com", ["user", "admin"]),
-      await createUser("carol@example.com"),
-    ];
+    // Creation order is the order of `createdAt`, in milliseconds; users created within the same
+    // millisecond come in the order of their ids.
+    const created = [
+      await createUserRecord("alice@example.com"),
+      await createUserRecord("bob@example.com", ["user", "admin"]),
+      await createUserRecord("carol@example.com"),
+    ].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    const ids = created.map((user) => user.id);
 
     const first = await cli("users", "list", "--limit", "2", "--json");
     expect(first.code, first.stderr).toBe(0);
     const page = JSON.parse(first.stdout) as { users: PresentedUser[]; nextCursor: string | null };
     expect(page.users.map((user) => user.id)).toEqual(ids.slice(0, 2));
     expect(page.users[1]).toMatchObject({
-      email: "bob@example.com",
-      roles: ["user", "admin"],
+      email: created[1]?.email,
+      roles: created[1]?.roles,
       disabled: false,
     });
     expect(page.nextCursor).toEqual(expect.any(String));
