@@ -48,6 +48,10 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       `\n!! ${missing} not reachable: the PostgreSQL + Redis run of the integration suite is SKIPPED.\n`,
     );
   }
+  // `.ci/node24` runs the SQLite project again on Node 24, without the browser suites.
+  const withoutBrowser = process.env.PORTCULLIS_TEST_WITHOUT_BROWSER === "1";
+  if (withoutBrowser)
+    console.warn("\n!! PORTCULLIS_TEST_WITHOUT_BROWSER=1: the browser suites (test/e2e) are not run.\n");
   // The suite runs many servers at once on a small machine: their hash threads keep the event
   // loop's priority (the default lowers it), so the other test processes cannot starve them.
   const env = { PORTCULLIS_HASH_NICENESS: "0" };
@@ -70,7 +74,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             ...shared,
             name: "sqlite",
             include: ["packages/*/src/**/*.test.{ts,tsx}", ...INTEGRATION],
-            exclude: [...SCALE_OUT, ...PACKAGING, "**/node_modules/**"],
+            exclude: [...SCALE_OUT, ...PACKAGING, ...(withoutBrowser ? BROWSER : []), "**/node_modules/**"],
             globalSetup: [PAGE_ASSETS, TOKEN_VERIFIER_BUILD, SERVER_BUILD],
           },
         },
