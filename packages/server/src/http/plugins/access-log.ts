@@ -147,10 +147,11 @@ export const accessLog = fp(
     const line = createAccessLogFormatter({ pid: process.pid, hostname: hostname() });
     const format = (logged: LoggedRequest) => line(logged.entry, logged.reqId, logged.time);
     // Formatted later, many at a time, where the destination can (log-destination.ts).
+    const writeLater = stream.writeLater?.bind(stream);
     const log: (logged: LoggedRequest) => void =
-      stream.writeLater === undefined
+      writeLater === undefined
         ? (logged) => stream.write(format(logged))
-        : (logged) => stream.writeLater?.(logged, format);
+        : (logged) => writeLater(logged, format);
     app.addHook("onResponse", (request, reply, done) => {
       if (reply.statusCode >= minimumStatus)
         log({ entry: describeRequest(request, reply), reqId: request.id, time: Date.now() });
