@@ -1,6 +1,7 @@
 /**
  * Opens the SQL database named by DATABASE_URL and brings its schema up to date. SQLite runs
- * in WAL mode with foreign keys on and a busy timeout, so the CLI can write while the server runs.
+ * in WAL mode with foreign keys on, a busy timeout, and transactions that take the write lock as
+ * they begin, so the CLI can write while the server runs.
  * PostgreSQL goes through a `pg` pool; both dialects share every migration and repository.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -126,12 +127,17 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
       // ROLLBACK that Kysely then sends would fail ("no transaction is active") and hide the error
       // that says what happened.
       if (sql === "rollback" && !sqlite.inTransaction) return NOTHING_TO_ROLL_BACK;
-      let statement = statements.get(sql);
+      // Kysely's `begin` is deferred: a transaction that reads before it writes then fails at its
+      // first write (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) if another process
+      // wrote in between — the CLI beside the server, instances starting together. `begin
+      // immediate` takes the write lock first, queueing on the busy timeout instead.
+      const text = sql === "begin" ? "begin immediate" : sql;
+      let statement = statements.get(text);
       if (statement === undefined) {
-        statement = sqlite.prepare(sql);
+        statement = sqlite.prepare(text);
         if (statements.size >= STATEMENT_CACHE_SIZE)
           statements.delete(statements.keys().next().value as string);
-        statements.set(sql, statement);
+        statements.set(text, statement);
       }
       return statement;
     },
@@ -176,25 +182,12 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
     }
   };
   try {
-    if (postgres) {
-      await db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx) => {
+      // SQLite queues writers by itself (every transaction begins immediate, see withStatementCache).
+      if (postgres)
         await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`.execute(trx);
-        await migrate(trx);
-      });
-    } else {
-      // `begin immediate` takes SQLite's write lock before reading, so two processes queue (busy
-      // timeout) instead of both reading and then deadlocking on the upgrade to a write.
-      await db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
-        try {
-          await migrate(connection);
-          await sql`commit`.execute(connection);
-        } catch (error) {
-          await sql`rollback`.execute(connection);
-          throw error;
-        }
-      });
-    }
+      await migrate(trx);
+    });
   } catch (error) {
     throw new Error(
       `Database migration ${current || "setup"} failed: ${error instanceof Error ? error.message : String(error)}`,
