@@ -130,7 +130,9 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
       // Kysely's `begin` is deferred: a transaction that reads before it writes then fails at its
       // first write (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) if another process
       // wrote in between — the CLI beside the server, instances starting together. `begin
-      // immediate` takes the write lock first, queueing on the busy timeout instead.
+      // immediate` takes the write lock first, queueing on the busy timeout instead. The locks
+      // taken on PostgreSQL alone (migrations, the first signing key, the audit chain, the last
+      // administrator) rely on this.
       const text = sql === "begin" ? "begin immediate" : sql;
       let statement = statements.get(text);
       if (statement === undefined) {
