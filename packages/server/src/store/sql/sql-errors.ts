@@ -36,8 +36,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = "code" in error ? (error as { code: unknown }).code : undefined;
   if (typeof code === "string") {
     if (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08")) return true;
-    // SQLite: another process holds the write lock past the busy timeout.
-    if (code === "SQLITE_BUSY") return true;
+    // SQLite: another process holds the write lock past the busy timeout, or (its extended
+    // codes) wrote past a transaction's snapshot or is recovering the log.
+    if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_")) return true;
     // SQLite: the disk is full or failing; SQLite rolled the transaction back, and the same
     // request succeeds once there is room again.
     if (code === "SQLITE_FULL" || code.startsWith("SQLITE_IOERR")) return true;
