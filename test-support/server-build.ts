@@ -8,13 +8,12 @@
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-
-const SERVER_DIR = fileURLToPath(new URL("../packages/server/", import.meta.url));
-const SOURCE_DIR = join(SERVER_DIR, "src");
-/** Also named in `packages/server/test/support/node-process.ts`. */
-export const SERVER_TEST_BUILD_DIR = join(SERVER_DIR, ".test-build");
+import {
+  SERVER_PACKAGE_DIR,
+  SERVER_TEST_BUILD_DIR,
+  SERVER_SOURCE_DIR as SOURCE_DIR,
+} from "../packages/server/test/support/node-process.js";
 
 /** What the server runs: no tests, and not the pages' browser code (the page-assets setup bundles that). */
 function isServerSource(path: string): boolean {
@@ -45,7 +44,7 @@ async function transpile(): Promise<void> {
     format: "esm",
     target: "node20",
     // For the pages' JSX (preact); workspace packages resolve by their `exports` at run time.
-    tsconfig: join(SERVER_DIR, "tsconfig.json"),
+    tsconfig: join(SERVER_PACKAGE_DIR, "tsconfig.json"),
     logLevel: "warning",
   });
 }

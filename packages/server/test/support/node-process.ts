@@ -17,9 +17,9 @@ export const SERVER_PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)
 export const SERVER_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/main.ts");
 export const CLI_ENTRY = resolve(SERVER_PACKAGE_DIR, "src/cli/main.ts");
 const SERVER_TSCONFIG = resolve(SERVER_PACKAGE_DIR, "tsconfig.json");
-const SERVER_SOURCE_DIR = resolve(SERVER_PACKAGE_DIR, "src");
-/** Where `test-support/server-build.ts` puts the transpiled sources. */
-const SERVER_TEST_BUILD_DIR = resolve(SERVER_PACKAGE_DIR, ".test-build");
+export const SERVER_SOURCE_DIR = resolve(SERVER_PACKAGE_DIR, "src");
+/** Where `test-support/server-build.ts` puts the transpiled sources, file for file as in `src/`. */
+export const SERVER_TEST_BUILD_DIR = resolve(SERVER_PACKAGE_DIR, ".test-build");
 
 // An absolute URL, so the child may run in a temporary folder that has no node_modules.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;

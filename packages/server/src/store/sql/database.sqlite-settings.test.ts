@@ -42,7 +42,7 @@ describe("the SQLite connection", () => {
     database = await openSqlDatabase(`sqlite:${path}`);
     await sql`create table counter (value integer not null)`.execute(database.db);
     await sql`insert into counter (value) values (0)`.execute(database.db);
-    // Another process's connection, one that gives up at once rather than wait for the lock.
+    // A second connection, standing in for another process; it gives up at once rather than wait for the lock.
     const other = new SQLite(path);
     other.pragma("busy_timeout = 0");
     let otherWrote = true;
