@@ -139,6 +139,20 @@ describe("new sign-in from a new device", () => {
     expect(events).toHaveLength(1);
   });
 
+  it("knows a device from an older session too, not only from the newest few", async () => {
+    const t = await open();
+    const email = uniqueEmail("olddevice");
+    await t.post("/v1/auth/register", { email, password: STRONG_PASSWORD });
+    await loginFrom(t, email, FIREFOX_128, "203.0.113.7");
+    for (let i = 0; i < 6; i++)
+      expect((await loginFrom(t, email, PHONE, "198.51.100.23")).statusCode).toBe(200);
+
+    expect((await loginFrom(t, email, FIREFOX_128, "203.0.113.7")).statusCode).toBe(200);
+
+    const notices = (await mailsTo(t, email)).filter((mail) => NEW_SIGN_IN.test(mail.subject));
+    expect(notices.map((mail) => mail.text.includes(PHONE))).toEqual([true]);
+  });
+
   it("HTML-escapes what the request said about itself", async () => {
     const t = await open();
     const email = uniqueEmail("escape");

@@ -16,6 +16,11 @@ import { isSameDevice } from "./device-signature.js";
 
 /** How many earlier sessions a sign-in is compared with. */
 const SIGN_IN_HISTORY = 100;
+/**
+ * Most sign-ins come from a device used lately: the newest few sessions are read first, and
+ * the rest only when none of them matches (a user of the bench's login storm has thousands).
+ */
+const RECENT_SIGN_INS = 4;
 
 export interface AccountNotifierDeps {
   mailer: AccountMailer;
@@ -54,8 +59,12 @@ export function createAccountNotifier(deps: AccountNotifierDeps): AccountNotifie
     },
 
     async notifySignIn(stores, user, session, client) {
-      const earlier = await stores.signIns.listRecentSignInOrigins(user.id, session.id, SIGN_IN_HISTORY);
-      if (earlier.length === 0 || earlier.some((origin) => isSameDevice(origin, client))) return false;
+      const recent = await stores.signIns.listRecentSignInOrigins(user.id, session.id, RECENT_SIGN_INS);
+      if (recent.length === 0 || recent.some((origin) => isSameDevice(origin, client))) return false;
+      if (recent.length === RECENT_SIGN_INS) {
+        const earlier = await stores.signIns.listRecentSignInOrigins(user.id, session.id, SIGN_IN_HISTORY);
+        if (earlier.some((origin) => isSameDevice(origin, client))) return false;
+      }
       const origin = originOf(client);
       await mailer.queueIn(stores, user.id, { kind: "new_sign_in", to: user.email, origin });
       await stores.audit.appendAuditEvent({

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { hash as argon2Hash } from "@node-rs/argon2";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { ServiceBusyError } from "../errors.js";
@@ -74,6 +75,18 @@ describe("createPasswordHasher › verify", () => {
     const stored = await older.hash("tangerine-otter-lamp");
     expect(await hasher.verify(stored, "tangerine-otter-lamp")).toEqual({ valid: true, needsRehash: true });
     expect(await hasher.verify(stored, "wrong password")).toEqual({ valid: false, needsRehash: false });
+  });
+
+  it("reports a rehash for a hash with the current parameters but another digest length", async () => {
+    const stored = await argon2Hash("tangerine-otter-lamp", {
+      memoryCost: 1024,
+      timeCost: 1,
+      parallelism: 1,
+      outputLen: 64,
+    });
+    expect(stored.startsWith("$argon2id$v=19$m=1024,t=1,p=1$")).toBe(true);
+    expect(hasher.needsRehash(stored)).toBe(true);
+    expect(await hasher.verify(stored, "tangerine-otter-lamp")).toEqual({ valid: true, needsRehash: true });
   });
 
   it("verifies an imported bcrypt hash and reports that it needs a rehash", async () => {

@@ -15,6 +15,7 @@ import { GENESIS_HASH, hashAuditEvent } from "../../domain/audit/audit-chain.js"
 import type { AuditEvent } from "../../domain/audit/audit-event.js";
 import type { AuditRecord } from "../../domain/audit/audit-record.js";
 import type { AuditStore } from "../../domain/persistence.js";
+import { compiledInsert, compiledQuery } from "./compiled-query.js";
 import type { AuditEventsTable, Database } from "./schema.js";
 
 function toRecord(row: Selectable<AuditEventsTable>): AuditRecord {
@@ -36,15 +37,27 @@ function toRecord(row: Selectable<AuditEventsTable>): AuditRecord {
 /** The advisory lock key of the audit chain: any constant of our own ("PCAUDIT" in ASCII). */
 const AUDIT_CHAIN_LOCK = 0x50434155444954n;
 
+// Every sign-in and most other acts append an event (compiled-query.ts).
+const chainHead = compiledQuery((db) =>
+  db.selectFrom("audit_events").select("hash").orderBy("seq", "desc").limit(1),
+);
+const insertEvent = compiledInsert("audit_events", [
+  "id",
+  "type",
+  "user_id",
+  "actor_id",
+  "ip",
+  "user_agent",
+  "details",
+  "at",
+  "prev_hash",
+  "hash",
+]);
+
 async function appendInTransaction(trx: Kysely<Database>, event: AuditEvent): Promise<void> {
   if (trx.getExecutor().adapter instanceof PostgresAdapter)
     await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK.toString()}::bigint)`.execute(trx);
-  const head = await trx
-    .selectFrom("audit_events")
-    .select("hash")
-    .orderBy("seq", "desc")
-    .limit(1)
-    .executeTakeFirst();
+  const [head] = await chainHead(trx);
   const prevHash = head?.hash ?? GENESIS_HASH;
   const fields = {
     id: randomUUID(),
@@ -56,21 +69,18 @@ async function appendInTransaction(trx: Kysely<Database>, event: AuditEvent): Pr
     details: JSON.stringify(event.details),
     at: event.at,
   };
-  await trx
-    .insertInto("audit_events")
-    .values({
-      id: fields.id,
-      type: fields.type,
-      user_id: fields.userId,
-      actor_id: fields.actorId,
-      ip: fields.ip,
-      user_agent: fields.userAgent,
-      details: fields.details,
-      at: fields.at,
-      prev_hash: prevHash,
-      hash: hashAuditEvent(prevHash, fields),
-    })
-    .execute();
+  await insertEvent(trx, {
+    id: fields.id,
+    type: fields.type,
+    user_id: fields.userId,
+    actor_id: fields.actorId,
+    ip: fields.ip,
+    user_agent: fields.userAgent,
+    details: fields.details,
+    at: fields.at,
+    prev_hash: prevHash,
+    hash: hashAuditEvent(prevHash, fields),
+  });
 }
 
 export function createAuditRepository(db: Kysely<Database>): AuditStore {

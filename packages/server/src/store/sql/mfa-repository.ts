@@ -2,7 +2,31 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { MfaStore } from "../../domain/mfa/mfa-store.js";
+import { compiledQuery } from "./compiled-query.js";
 import type { Database } from "./schema.js";
+
+// On every sign-in (compiled-query.ts).
+const factorCounts = compiledQuery((db, userId: string) =>
+  db.selectNoFrom((eb) => [
+    eb
+      .selectFrom("mfa_totp")
+      .select((c) => c.fn.countAll().as("n"))
+      .where("user_id", "=", userId)
+      .where("enabled_at", "is not", null)
+      .as("totp"),
+    eb
+      .selectFrom("mfa_backup_codes")
+      .select((c) => c.fn.countAll().as("n"))
+      .where("user_id", "=", userId)
+      .where("used_at", "is", null)
+      .as("backup_codes"),
+    eb
+      .selectFrom("webauthn_credentials")
+      .select((c) => c.fn.countAll().as("n"))
+      .where("user_id", "=", userId)
+      .as("passkeys"),
+  ]),
+);
 
 export function createMfaRepository(
   db: Kysely<Database>,
@@ -10,27 +34,8 @@ export function createMfaRepository(
 ): MfaStore {
   return {
     async findMfaFactors(userId) {
-      const row = await db
-        .selectNoFrom((eb) => [
-          eb
-            .selectFrom("mfa_totp")
-            .select((c) => c.fn.countAll().as("n"))
-            .where("user_id", "=", userId)
-            .where("enabled_at", "is not", null)
-            .as("totp"),
-          eb
-            .selectFrom("mfa_backup_codes")
-            .select((c) => c.fn.countAll().as("n"))
-            .where("user_id", "=", userId)
-            .where("used_at", "is", null)
-            .as("backup_codes"),
-          eb
-            .selectFrom("webauthn_credentials")
-            .select((c) => c.fn.countAll().as("n"))
-            .where("user_id", "=", userId)
-            .as("passkeys"),
-        ])
-        .executeTakeFirstOrThrow();
+      const [row] = await factorCounts(db, userId);
+      if (row === undefined) throw new Error("findMfaFactors: the counts query returned no row");
       return {
         totp: Number(row.totp) > 0,
         backupCodes: Number(row.backup_codes),

@@ -2,6 +2,7 @@
 import { type Kysely, PostgresAdapter, type Selectable, sql } from "kysely";
 import type { RotatedRefreshToken, SessionStore, SuccessorRefreshToken } from "../../domain/persistence.js";
 import type { Session, SessionTransport } from "../../domain/sessions/session.js";
+import { compiledInsert } from "./compiled-query.js";
 import { preparedTag } from "./prepared-statements.js";
 import type { Database, SessionsTable, UsersTable } from "./schema.js";
 import type { RotateRefreshToken } from "./sqlite-rotation-batch.js";
@@ -63,6 +64,34 @@ const SESSION_COLUMNS = Object.keys({
   idle_expires_at: true,
 } satisfies Record<keyof SessionsTable, true>);
 const ROTATE_STATEMENT = preparedTag("rotate-refresh-token");
+
+// On every sign-in (compiled-query.ts); the columns of `sessionValues`.
+const SESSION_VALUE_COLUMNS = [
+  "id",
+  "user_id",
+  "transport",
+  "created_at",
+  "last_seen_at",
+  "expires_at",
+  "revoked_at",
+  "revoked_reason",
+  "ip",
+  "user_agent",
+  "amr",
+  "auth_time",
+  "remember_me",
+  "idle_expires_at",
+] as const;
+const insertSession = compiledInsert("sessions", SESSION_VALUE_COLUMNS);
+const insertCookieSession = compiledInsert("sessions", [...SESSION_VALUE_COLUMNS, "token_hash"]);
+const insertRefreshToken = compiledInsert("refresh_tokens", [
+  "id",
+  "session_id",
+  "token_hash",
+  "created_at",
+  "expires_at",
+  "rotated_at",
+]);
 
 /**
  * PostgreSQL: the rotation as one statement, so one round trip, prepared once per connection.
@@ -127,24 +156,21 @@ export function createSessionRepository(
         : { session: toSession(rows.session), user: withoutPassword(toUser(rows.user)) };
     },
     async insertSession(session) {
-      await db.insertInto("sessions").values(sessionValues(session)).execute();
+      await insertSession(db, sessionValues(session));
     },
     async findSessionById(id) {
       const row = await db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
       return row === undefined ? undefined : toSession(row);
     },
     async insertRefreshToken(token) {
-      await db
-        .insertInto("refresh_tokens")
-        .values({
-          id: token.id,
-          session_id: token.sessionId,
-          token_hash: token.tokenHash,
-          created_at: token.createdAt,
-          expires_at: token.expiresAt,
-          rotated_at: token.rotatedAt,
-        })
-        .execute();
+      await insertRefreshToken(db, {
+        id: token.id,
+        session_id: token.sessionId,
+        token_hash: token.tokenHash,
+        created_at: token.createdAt,
+        expires_at: token.expiresAt,
+        rotated_at: token.rotatedAt,
+      });
     },
     async findRefreshTokenByHash(tokenHash) {
       const token = await db
@@ -208,10 +234,7 @@ export function createSessionRepository(
       return rows.map((row) => ({ id: row.id, revokedAt: Number(row.revoked_at) }));
     },
     async insertCookieSession(session, tokenHash) {
-      await db
-        .insertInto("sessions")
-        .values({ ...sessionValues(session), token_hash: tokenHash })
-        .execute();
+      await insertCookieSession(db, { ...sessionValues(session), token_hash: tokenHash });
     },
     async findCookieSessionByTokenHash(tokenHash) {
       const row = await db

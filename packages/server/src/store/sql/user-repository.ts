@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { UserStore } from "../../domain/persistence.js";
 import type { User, UserWithPassword } from "../../domain/users/user.js";
+import { compiledQuery } from "./compiled-query.js";
 import type { Database, UsersTable } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
 
@@ -25,6 +26,11 @@ export function withoutPassword(user: UserWithPassword): User {
   return rest;
 }
 
+// On every password sign-in (compiled-query.ts).
+const userByEmail = compiledQuery((db, email: string) =>
+  db.selectFrom("users").selectAll().where("email", "=", email),
+);
+
 /** `changed` hears of every write to a user row (see sql-persistence.ts). */
 export function createUserRepository(
   db: Kysely<Database>,
@@ -40,7 +46,7 @@ export function createUserRepository(
       return row === undefined ? undefined : toUser(row);
     },
     async findUserWithPasswordByEmail(email) {
-      const row = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+      const [row] = await userByEmail(db, email);
       return row === undefined ? undefined : toUser(row);
     },
     async insertUser(user) {

@@ -11,6 +11,7 @@ import * as identityAddressProof from "./0008-identity-address-proof.js";
 import * as webhooks from "./0009-webhooks.js";
 import * as oauthClients from "./0010-oauth-clients.js";
 import * as openIdProvider from "./0011-openid-provider.js";
+import * as redundantSessionIndex from "./0012-redundant-session-index.js";
 
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -24,4 +25,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   "0009-webhooks": webhooks,
   "0010-oauth-clients": oauthClients,
   "0011-openid-provider": openIdProvider,
+  "0012-redundant-session-index": redundantSessionIndex,
 };
