@@ -105,6 +105,14 @@ describe(`compiled queries (${TEST_STORE})`, () => {
     await expect(byColumn(db, "email")).rejects.toThrow(/argument 0 did not become a parameter/);
   });
 
+  it("refuses a call whose arguments the builder does not all declare (a default value)", async () => {
+    const { db } = await open();
+    const withDefault = compiledQuery((db, email: string, limit: number = 1) =>
+      db.selectFrom("password_reset_requests").select("id").where("email", "=", email).limit(limit),
+    );
+    await expect(withDefault(db, "ada@example.com", 5)).rejects.toThrow(/2 arguments for 1 parameters/);
+  });
+
   it("refuses a row that lacks a column it writes, or has one it does not", async () => {
     const { db } = await open();
     const row = { id: "c1", email: "cy@example.com", ip: null, user_agent: null, requested_at: 1 };

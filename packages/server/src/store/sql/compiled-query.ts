@@ -9,7 +9,7 @@
  * The builder is called once with placeholders, which Kysely turns into parameters like any
  * value; compiling then tells which parameter each placeholder became. A builder whose shape
  * depends on its values (an `in` list, a condition added only for some values) must not be
- * compiled this way; a placeholder that did not become a parameter is refused when compiled.
+ * compiled this way; a placeholder that did not become a parameter is refused at the first run.
  */
 import type { Compilable, CompiledQuery, Insertable, Kysely } from "kysely";
 import type { Database } from "./schema.js";
@@ -59,7 +59,8 @@ function precompiled<Row>(build: Build, arity: number) {
 }
 
 /**
- * A query whose every argument is a declared parameter of `build`, used only as a value.
+ * A query whose every argument is a declared parameter of `build` (none with a default, no rest
+ * parameter), used only as a value.
  * @example
  * const userByEmail = compiledQuery((db, email: string) =>
  *   db.selectFrom("users").selectAll().where("email", "=", email));
@@ -68,8 +69,14 @@ function precompiled<Row>(build: Build, arity: number) {
 export function compiledQuery<Args extends unknown[], Row>(
   build: (db: Kysely<Database>, ...args: Args) => Compilable<Row>,
 ): (db: Kysely<Database>, ...args: Args) => Promise<Row[]> {
-  const run = precompiled<Row>((db, args) => build(db, ...(args as Args)), build.length - 1);
-  return (db, ...args) => run(db, args);
+  const arity = build.length - 1;
+  const run = precompiled<Row>((db, args) => build(db, ...(args as Args)), arity);
+  return async (db, ...args) => {
+    // A parameter with a default or a rest parameter is not counted in `build.length`.
+    if (args.length !== arity)
+      throw new Error(`compiledQuery: ${args.length} arguments for ${arity} parameters`);
+    return run(db, args);
+  };
 }
 
 /**
